@@ -1,0 +1,1 @@
+// ApiaryAgent: see Package.swift for what this target is for.

@@ -1,0 +1,1 @@
+// ApiaryInventory: see Package.swift for what this target is for.

@@ -1,0 +1,1 @@
+// ApiaryReports: see Package.swift for what this target is for.

@@ -1,0 +1,1 @@
+// ApiaryServer: see Package.swift for what this target is for.

@@ -1,0 +1,1 @@
+// ApiaryStore: see Package.swift for what this target is for.

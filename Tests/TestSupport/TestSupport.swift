@@ -1,0 +1,1 @@
+// Test builders shared by the test targets.
