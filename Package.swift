@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         // Pure planning core: model, feasibility, packer, lower bounds, verifier, carbon. No I/O.
@@ -34,7 +35,11 @@ let package = Package(
         // TOML/JSON inventory files -> validated Core problem, with file/line/key errors.
         .target(
             name: "ApiaryInventory",
-            dependencies: ["ApiaryCore", .product(name: "TOMLKit", package: "TOMLKit")],
+            dependencies: [
+                "ApiaryCore",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Plan -> table / markdown / JSON / CSV / HTML.
