@@ -215,11 +215,17 @@ public struct PlanDocument: Codable, Sendable, Equatable {
         public var band: Band?
         /// Coefficient name → value and where it came from.
         public var assumptions: [String: Assumption]
+        /// Before/after per grid zone, in zone-name order (hosts without a zone under "").
+        public var zones: [ZoneEntry]?
+        /// Before/after under each power curve ("linear", "fan"): the ends of the band.
+        public var curves: [String: CurveEntry]?
         public init(
             beforeKgCO2e: Double, afterKgCO2e: Double, savedKgCO2e: Double, beforeKWh: Double? = nil,
             afterKWh: Double? = nil, savedKWh: Double, embodiedAvoidedKgCO2e: Double? = nil, band: Band? = nil,
-            assumptions: [String: Assumption]
+            assumptions: [String: Assumption], zones: [ZoneEntry]? = nil, curves: [String: CurveEntry]? = nil
         ) {
+            self.zones = zones
+            self.curves = curves
             self.beforeKgCO2e = beforeKgCO2e
             self.afterKgCO2e = afterKgCO2e
             self.savedKgCO2e = savedKgCO2e
@@ -233,7 +239,57 @@ public struct PlanDocument: Codable, Sendable, Equatable {
         enum CodingKeys: String, CodingKey {
             case beforeKgCO2e = "before_kgco2e", afterKgCO2e = "after_kgco2e", savedKgCO2e = "saved_kgco2e"
             case beforeKWh = "before_kwh", afterKWh = "after_kwh", savedKWh = "saved_kwh"
-            case embodiedAvoidedKgCO2e = "embodied_avoided_kgco2e", band, assumptions
+            case embodiedAvoidedKgCO2e = "embodied_avoided_kgco2e", band, assumptions, zones, curves
+        }
+
+        /// Energy and emissions of the hosts of one grid zone.
+        public struct ZoneEntry: Codable, Sendable, Equatable {
+            /// Zone name; "" for hosts without a zone.
+            public var zone: String
+            /// gCO2e per kWh used for this zone.
+            public var gridIntensity: Double
+            public var hostsBefore: Int
+            public var hostsAfter: Int
+            public var beforeKWh: Double
+            public var afterKWh: Double
+            public var beforeKgCO2e: Double
+            public var afterKgCO2e: Double
+            public init(
+                zone: String, gridIntensity: Double, hostsBefore: Int, hostsAfter: Int, beforeKWh: Double,
+                afterKWh: Double, beforeKgCO2e: Double, afterKgCO2e: Double
+            ) {
+                self.zone = zone
+                self.gridIntensity = gridIntensity
+                self.hostsBefore = hostsBefore
+                self.hostsAfter = hostsAfter
+                self.beforeKWh = beforeKWh
+                self.afterKWh = afterKWh
+                self.beforeKgCO2e = beforeKgCO2e
+                self.afterKgCO2e = afterKgCO2e
+            }
+            enum CodingKeys: String, CodingKey {
+                case zone, gridIntensity = "grid_intensity", hostsBefore = "hosts_before", hostsAfter = "hosts_after"
+                case beforeKWh = "before_kwh", afterKWh = "after_kwh"
+                case beforeKgCO2e = "before_kgco2e", afterKgCO2e = "after_kgco2e"
+            }
+        }
+
+        /// Totals under one power curve.
+        public struct CurveEntry: Codable, Sendable, Equatable {
+            public var beforeKWh: Double
+            public var afterKWh: Double
+            public var beforeKgCO2e: Double
+            public var afterKgCO2e: Double
+            public init(beforeKWh: Double, afterKWh: Double, beforeKgCO2e: Double, afterKgCO2e: Double) {
+                self.beforeKWh = beforeKWh
+                self.afterKWh = afterKWh
+                self.beforeKgCO2e = beforeKgCO2e
+                self.afterKgCO2e = afterKgCO2e
+            }
+            enum CodingKeys: String, CodingKey {
+                case beforeKWh = "before_kwh", afterKWh = "after_kwh"
+                case beforeKgCO2e = "before_kgco2e", afterKgCO2e = "after_kgco2e"
+            }
         }
 
         public struct Band: Codable, Sendable, Equatable {
