@@ -1,0 +1,202 @@
+/// The mutable state of a placement in progress: per-host load and the bookkeeping every
+/// feasibility check needs, so that a check is a few array reads.
+///
+/// Checks run cheapest first and return the first `Rejection`, as Nomad's feasibility
+/// iterators and Kubernetes' filter plugins do; the tally of rejections per host is what an
+/// operator reads for an unplaced instance.
+public struct PlacementState: Sendable {
+    public let problem: Problem
+    public let index: ProblemIndex
+    /// Host of each instance, or -1.
+    public private(set) var assignment: [Int]
+    /// Load per host, flat: host * dims + d.
+    public private(set) var used: [Int64]
+    /// Instances per host.
+    public private(set) var hostCount: [Int32]
+    /// Service index of the exclusive service on each host, or -1.
+    public private(set) var exclusiveOwner: [Int32]
+    /// (host, service) → instances of the service on the host.
+    private var serviceOnHost: [Int64: Int32]
+    /// (host, package name) → instances of the package name on the host.
+    private var packageOnHost: [Int64: Int32]
+    /// Per domain-balanced service: instance count per domain id of its key.
+    private var domainLoad: [[Int32]]
+    /// Number of hosts holding at least one instance.
+    public private(set) var hostsUsed: Int
+
+    public init(problem: Problem, index: ProblemIndex? = nil) {
+        self.problem = problem
+        let index = index ?? ProblemIndex(problem)
+        self.index = index
+        assignment = Array(repeating: -1, count: problem.instanceCount)
+        used = Array(repeating: 0, count: problem.hosts.count * index.dimensionCount)
+        hostCount = Array(repeating: 0, count: problem.hosts.count)
+        exclusiveOwner = Array(repeating: -1, count: problem.hosts.count)
+        serviceOnHost = [:]
+        packageOnHost = [:]
+        domainLoad = problem.services.indices.map { s in
+            let key = index.domainKeyOfService[s]
+            return key >= 0 ? Array(repeating: 0, count: index.domainCount[Int(key)]) : []
+        }
+        hostsUsed = 0
+    }
+
+    @inline(__always) private static func pairKey(_ h: Int, _ x: Int32) -> Int64 { Int64(h) << 32 | Int64(x) }
+
+    // MARK: - Queries
+
+    /// Instances of service `s` on host `h`.
+    public func count(ofService s: Int, on h: Int) -> Int { Int(serviceOnHost[Self.pairKey(h, Int32(s))] ?? 0) }
+
+    /// Instances sharing service `s`'s package name on host `h`.
+    public func count(ofPackageOf s: Int, on h: Int) -> Int {
+        Int(packageOnHost[Self.pairKey(h, index.packageNameID[s])] ?? 0)
+    }
+
+    /// Free usable capacity of host `h` in dimension `d`.
+    @inline(__always) public func free(_ h: Int, _ d: Int) -> Int64 {
+        index.usableFlat[h * index.dimensionCount + d] - used[h * index.dimensionCount + d]
+    }
+
+    /// Instance counts per domain of a domain-balanced service (empty for others).
+    public func domainLoad(ofService s: Int) -> [Int32] { domainLoad[s] }
+
+    /// Why host `h` cannot take a new instance of service `s`, or `nil` when it can.
+    /// `pinned` admits the host even when cordoned (the instance runs there now).
+    /// - Complexity: O(dimensions + selector keys + spread domains)
+    public func rejection(service s: Int, host h: Int, pinned: Bool = false) -> Rejection? {
+        let host = problem.hosts[h]
+        switch host.state {
+        case .draining: return .draining
+        case .cordoned where !pinned: return .cordoned
+        default: break
+        }
+        let svc = problem.services[s]
+        for (k, v) in svc.selector where host.labels[k] != v { return .selector(key: k) }
+        let key = index.domainKeyOfService[s]
+        var domain: Int32 = -1
+        if key >= 0 {
+            domain = index.hostDomain[Int(key)][h]
+            if domain < 0 { return .spreadDomainMissing }
+        }
+        let owner = exclusiveOwner[h]
+        if owner >= 0, owner != Int32(s) { return .exclusive }
+        let mine = count(ofService: s, on: h)
+        if svc.exclusive, Int(hostCount[h]) > mine { return .exclusive }
+        if case .host = svc.spread, mine > 0 { return .spreadHost }
+        if problem.onePackageNamePerHost, count(ofPackageOf: s, on: h) > 0 { return .packageName }
+        if domain >= 0, !pinned, !domainAccepts(service: s, domain: domain) { return .spreadSkew }
+        let dims = index.dimensionCount
+        let base = h * dims
+        let rbase = s * dims
+        for d in 0..<dims where used[base + d] + index.requestFlat[rbase + d] > index.usableFlat[base + d] {
+            return .insufficient(dimension: d)
+        }
+        return nil
+    }
+
+    /// True when host `h` has room for service `s`'s request in every dimension.
+    @inline(__always) public func fits(service s: Int, host h: Int) -> Bool {
+        let dims = index.dimensionCount
+        let base = h * dims
+        let rbase = s * dims
+        for d in 0..<dims where used[base + d] + index.requestFlat[rbase + d] > index.usableFlat[base + d] {
+            return false
+        }
+        return true
+    }
+
+    /// Adding one instance to `domain` keeps max skew ≤ 1 iff that domain holds the minimum
+    /// count among the service's eligible domains.
+    public func domainAccepts(service s: Int, domain: Int32) -> Bool {
+        let load = domainLoad[s]
+        let mine = load[Int(domain)]
+        for d in index.eligibleDomains[s] where load[Int(d)] < mine { return false }
+        return true
+    }
+
+    /// Moving one instance of `s` from domain `a` to domain `b` keeps max skew ≤ 1.
+    public func domainAcceptsMove(service s: Int, from a: Int32, to b: Int32) -> Bool {
+        if a == b { return true }
+        let load = domainLoad[s]
+        var lo = Int32.max
+        var hi = Int32.min
+        for d in index.eligibleDomains[s] {
+            var c = load[Int(d)]
+            if d == a { c -= 1 }
+            if d == b { c += 1 }
+            lo = min(lo, c)
+            hi = max(hi, c)
+        }
+        return hi - lo <= 1
+    }
+
+    // MARK: - Mutations
+
+    /// Places instance `i` on host `h` (the caller has checked feasibility).
+    public mutating func place(_ i: Int, on h: Int) {
+        precondition(assignment[i] < 0, "instance already placed")
+        let s = Int(index.serviceOfInstance[i])
+        assignment[i] = h
+        let dims = index.dimensionCount
+        let base = h * dims
+        let rbase = s * dims
+        for d in 0..<dims { used[base + d] += index.requestFlat[rbase + d] }
+        if hostCount[h] == 0 { hostsUsed += 1 }
+        hostCount[h] += 1
+        serviceOnHost[Self.pairKey(h, Int32(s)), default: 0] += 1
+        packageOnHost[Self.pairKey(h, index.packageNameID[s]), default: 0] += 1
+        if problem.services[s].exclusive { exclusiveOwner[h] = Int32(s) }
+        let key = index.domainKeyOfService[s]
+        if key >= 0 {
+            let dom = index.hostDomain[Int(key)][h]
+            if dom >= 0 { domainLoad[s][Int(dom)] += 1 }
+        }
+    }
+
+    /// Removes instance `i` from its host.
+    public mutating func remove(_ i: Int) {
+        let h = assignment[i]
+        precondition(h >= 0, "instance not placed")
+        let s = Int(index.serviceOfInstance[i])
+        assignment[i] = -1
+        let dims = index.dimensionCount
+        let base = h * dims
+        let rbase = s * dims
+        for d in 0..<dims { used[base + d] -= index.requestFlat[rbase + d] }
+        hostCount[h] -= 1
+        if hostCount[h] == 0 { hostsUsed -= 1 }
+        let sk = Self.pairKey(h, Int32(s))
+        let left = serviceOnHost[sk, default: 0] - 1
+        if left == 0 {
+            serviceOnHost.removeValue(forKey: sk)
+            if exclusiveOwner[h] == Int32(s) { exclusiveOwner[h] = -1 }
+        } else {
+            serviceOnHost[sk] = left
+        }
+        let pk = Self.pairKey(h, index.packageNameID[s])
+        let pleft = packageOnHost[pk, default: 0] - 1
+        if pleft == 0 { packageOnHost.removeValue(forKey: pk) } else { packageOnHost[pk] = pleft }
+        let key = index.domainKeyOfService[s]
+        if key >= 0 {
+            let dom = index.hostDomain[Int(key)][h]
+            if dom >= 0 { domainLoad[s][Int(dom)] -= 1 }
+        }
+    }
+
+    /// Places every pinned instance (running on a cordoned host) where it runs.
+    public mutating func placePinned() {
+        for (i, h) in index.pinnedHost.enumerated() where h >= 0 && assignment[i] < 0 {
+            place(i, on: Int(h))
+        }
+    }
+
+    /// Tallies, over every host, why instance `i` of service `s` cannot go there.
+    public func rejections(forService s: Int) -> [Rejection: Int] {
+        var tally = [Rejection: Int]()
+        for h in problem.hosts.indices {
+            if let r = rejection(service: s, host: h) { tally[r, default: 0] += 1 }
+        }
+        return tally
+    }
+}

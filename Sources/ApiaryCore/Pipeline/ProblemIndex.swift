@@ -1,0 +1,136 @@
+/// Facts about a problem computed once per plan, so the placement loop only compares
+/// and adds: package-name ids, spread domain ids, eligible domains, pinned instances.
+public struct ProblemIndex: Sendable {
+    public let dimensionCount: Int
+    /// Package-name id of each service (services sharing a Habitat package name share an id).
+    public let packageNameID: [Int32]
+    /// Service index of each instance.
+    public let serviceOfInstance: [Int32]
+    /// For each domain-balanced service, the domain id of every host (-1: host has no domain),
+    /// shared between services spread over the same key. Empty for other services.
+    public let domainKeyOfService: [Int32]
+    /// Domain id per host, per spread key (index by `domainKeyOfService`).
+    public let hostDomain: [[Int32]]
+    /// Number of domains per spread key.
+    public let domainCount: [Int]
+    /// Domain names per spread key (for reports).
+    public let domainNames: [[String]]
+    /// Eligible domain ids per service (domains with at least one host the service may use).
+    public let eligibleDomains: [[Int32]]
+    /// Host each pinned instance must stay on (instances running on cordoned hosts), else -1.
+    public let pinnedHost: [Int32]
+    /// Usable capacity per host, flat: host * dimensionCount + d.
+    public let usableFlat: [Int64]
+    /// Requests per service, flat: service * dimensionCount + d.
+    public let requestFlat: [Int64]
+
+    public init(_ problem: Problem) {
+        let dims = problem.dimensions.count
+        dimensionCount = dims
+        var pkgIDs = [String: Int32]()
+        packageNameID = problem.services.map { svc in
+            let key = svc.package.name
+            if let id = pkgIDs[key] { return id }
+            let id = Int32(pkgIDs.count)
+            pkgIDs[key] = id
+            return id
+        }
+        serviceOfInstance = problem.serviceOfEachInstance().map(Int32.init)
+
+        // Spread keys: zone, or a label key.
+        var keyIDs = [String: Int32]()
+        var hostDomain = [[Int32]]()
+        var domainCount = [Int]()
+        var domainNames = [[String]]()
+        var domainKeyOfService = [Int32](repeating: -1, count: problem.services.count)
+        for (s, svc) in problem.services.enumerated() where svc.spread.isDomainBalanced {
+            let key = svc.spread.description
+            if let id = keyIDs[key] {
+                domainKeyOfService[s] = id
+                continue
+            }
+            let id = Int32(keyIDs.count)
+            keyIDs[key] = id
+            domainKeyOfService[s] = id
+            var names = [String: Int32]()
+            var ordered = [String]()
+            let perHost: [Int32] = problem.hosts.map { host in
+                guard let value = svc.spread.domain(of: host) else { return -1 }
+                if let d = names[value] { return d }
+                let d = Int32(names.count)
+                names[value] = d
+                ordered.append(value)
+                return d
+            }
+            hostDomain.append(perHost)
+            domainCount.append(ordered.count)
+            domainNames.append(ordered)
+        }
+        self.hostDomain = hostDomain
+        self.domainCount = domainCount
+        self.domainNames = domainNames
+        self.domainKeyOfService = domainKeyOfService
+
+        // Pinned: instances running now on cordoned hosts stay there.
+        var pinned = [Int32](repeating: -1, count: problem.instanceCount)
+        if let current = problem.current {
+            for (i, h) in current.enumerated() {
+                if let h, problem.hosts[h].state == .cordoned { pinned[i] = Int32(h) }
+            }
+        }
+        pinnedHost = pinned
+
+        // Eligible domains: a host is eligible for a service when it is active and matches the
+        // selector, or is cordoned and holds a pinned instance of the service.
+        var eligible = [[Int32]](repeating: [], count: problem.services.count)
+        var pinnedHostsOfService = [Int: Set<Int>]()
+        for (i, h) in pinned.enumerated() where h >= 0 {
+            pinnedHostsOfService[problem.service(ofInstance: i), default: []].insert(Int(h))
+        }
+        // Services sharing (key, selector) share their eligible domains: compute once per group.
+        var cache = [String: [Int32]]()
+        for (s, svc) in problem.services.enumerated() where svc.spread.isDomainBalanced {
+            let key = Int(domainKeyOfService[s])
+            let signature = "\(key)|" + svc.selector.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                .joined(separator: ",")
+            var set: [Int32]
+            if let cached = cache[signature] {
+                set = cached
+            } else {
+                var seen = [Bool](repeating: false, count: domainCount[key])
+                for (h, host) in problem.hosts.enumerated() where host.state == .active {
+                    let d = hostDomain[key][h]
+                    if d >= 0, !seen[Int(d)], Self.matches(selector: svc.selector, labels: host.labels) {
+                        seen[Int(d)] = true
+                    }
+                }
+                set = seen.indices.filter { seen[$0] }.map(Int32.init)
+                cache[signature] = set
+            }
+            if let extra = pinnedHostsOfService[s] {
+                for h in extra {
+                    let d = hostDomain[key][h]
+                    if d >= 0, !set.contains(d) { set.append(d) }
+                }
+                set.sort()
+            }
+            eligible[s] = set
+        }
+        eligibleDomains = eligible
+
+        var usable = [Int64]()
+        usable.reserveCapacity(problem.hosts.count * dims)
+        for u in problem.usable { usable.append(contentsOf: u.values) }
+        usableFlat = usable
+        var req = [Int64]()
+        req.reserveCapacity(problem.services.count * dims)
+        for svc in problem.services { req.append(contentsOf: svc.requests.values) }
+        requestFlat = req
+    }
+
+    @inlinable
+    public static func matches(selector: [String: String], labels: [String: String]) -> Bool {
+        for (k, v) in selector where labels[k] != v { return false }
+        return true
+    }
+}

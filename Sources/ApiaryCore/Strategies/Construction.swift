@@ -1,0 +1,116 @@
+/// The construction phase: first-fit decreasing over hosts in priority order, for several
+/// sort keys, keeping the best result. Every constraint is checked in the same pass through
+/// `PlacementState.rejection`, so what comes out is valid (possibly with unplaced instances).
+///
+/// Hosts are found through segment trees (one per distinct selector) that prune on free
+/// capacity, so a placement costs O(log hosts) when capacity is what binds.
+struct Construction {
+    let problem: Problem
+    let index: ProblemIndex
+    let scales: Scales
+    let order: [Int]
+
+    init(problem: Problem, index: ProblemIndex, scales: Scales, order: [Int]) {
+        self.problem = problem
+        self.index = index
+        self.scales = scales
+        self.order = order
+    }
+
+    /// Runs one construction with the given sort key.
+    func run(key: Scales.SortKey) -> PlacementState {
+        var state = PlacementState(problem: problem, index: index)
+        state.placePinned()
+        var trees = TreeSet(order: order, problem: problem)
+        // Exclusive tenants first: each takes the host it wastes least of.
+        let services = problem.services.indices
+        let weights = services.map { scales.weight(problem.services[$0].requests, key) }
+        let exclusive = services.filter { problem.services[$0].exclusive }
+            .sorted { weights[$0] != weights[$1] ? weights[$0] > weights[$1] : $0 < $1 }
+        for s in exclusive { placeExclusive(service: s, state: &state, trees: &trees) }
+        let rest = services.filter { !problem.services[$0].exclusive }
+            .sorted { weights[$0] != weights[$1] ? weights[$0] > weights[$1] : $0 < $1 }
+        for s in rest {
+            for i in problem.instanceOffset[s]..<problem.instanceOffset[s + 1] where state.assignment[i] < 0 {
+                placeFirstFit(instance: i, service: s, state: &state, trees: &trees)
+            }
+        }
+        return state
+    }
+
+    func placeFirstFit(instance i: Int, service s: Int, state: inout PlacementState, trees: inout TreeSet) {
+        let t = trees.tree(forService: s, state: state)
+        let found = index.requestFlat.withUnsafeBufferPointer { all in
+            let req = UnsafeBufferPointer(rebasing: all[(s * index.dimensionCount)..<((s + 1) * index.dimensionCount)])
+            return trees.trees[t].first(covering: req) { h in state.rejection(service: s, host: h) == nil }
+        }
+        if let pos = found {
+            let h = trees.trees[t].hosts[pos]
+            state.place(i, on: h)
+            trees.refresh(host: h, state: state)
+        }
+    }
+
+    func placeExclusive(service s: Int, state: inout PlacementState, trees: inout TreeSet) {
+        for i in problem.instanceOffset[s]..<problem.instanceOffset[s + 1] where state.assignment[i] < 0 {
+            var best = -1
+            var bestKey = (0, Double.infinity, 0)
+            for (rank, h) in order.enumerated() where state.rejection(service: s, host: h) == nil {
+                // Prefer a host the service already holds, then the smallest that fits.
+                let shared = state.hostCount[h] > 0 ? 0 : 1
+                let waste = scales.weight(problem.usable[h], .sum)
+                let key = (shared, waste, rank)
+                if best < 0 || key < bestKey {
+                    best = h
+                    bestKey = key
+                }
+            }
+            if best >= 0 {
+                state.place(i, on: best)
+                trees.refresh(host: best, state: state)
+            }
+        }
+    }
+}
+
+/// Segment trees over the active hosts in priority order, one per distinct selector,
+/// built on first use and kept in step with the placement state.
+struct TreeSet {
+    let order: [Int]
+    let problem: Problem
+    private(set) var trees: [HostTree] = []
+    private var treeOfSelector: [String: Int] = [:]
+    private var treeOfService: [Int]
+    /// (tree, position) of each host in every tree that contains it.
+    private var memberships: [[(Int, Int)]]
+
+    init(order: [Int], problem: Problem) {
+        self.order = order
+        self.problem = problem
+        treeOfService = Array(repeating: -1, count: problem.services.count)
+        memberships = Array(repeating: [], count: problem.hosts.count)
+    }
+
+    mutating func tree(forService s: Int, state: PlacementState) -> Int {
+        if treeOfService[s] >= 0 { return treeOfService[s] }
+        let selector = problem.services[s].selector
+        let signature = selector.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        if let t = treeOfSelector[signature] {
+            treeOfService[s] = t
+            return t
+        }
+        let hosts = order.filter { ProblemIndex.matches(selector: selector, labels: problem.hosts[$0].labels) }
+        let t = trees.count
+        trees.append(HostTree(hosts: hosts, dims: state.index.dimensionCount) { h, d in state.free(h, d) })
+        for (pos, h) in hosts.enumerated() { memberships[h].append((t, pos)) }
+        treeOfSelector[signature] = t
+        treeOfService[s] = t
+        return t
+    }
+
+    mutating func refresh(host h: Int, state: PlacementState) {
+        for (t, pos) in memberships[h] {
+            trees[t].update(position: pos) { d in state.free(h, d) }
+        }
+    }
+}

@@ -1,0 +1,260 @@
+/// One way a plan breaks the inventory's rules.
+public struct Violation: Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
+        /// The document itself is wrong: unknown names, duplicates, missing instances.
+        case malformed
+        case capacity
+        case draining
+        /// A cordoned host takes an instance that does not run there now.
+        case cordonedNew
+        /// An instance running on a cordoned host is moved away.
+        case cordonedEvicted
+        case selector
+        case exclusive
+        case spreadHost
+        case spreadSkew
+        case spreadDomainMissing
+        case packageName
+        case summary
+        case moveBudget
+        case migration
+    }
+
+    public var kind: Kind
+    public var message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { "\(kind.rawValue): \(message)" }
+}
+
+/// The independent validator behind `apiary verify`: re-derives every rule from the
+/// inventory and checks a plan document against it, without any of the packer's code
+/// (no `PlacementState`, no `ProblemIndex`). It lists every violation, not just the first.
+public struct Verifier: Sendable {
+    public let problem: Problem
+
+    public init(problem: Problem) { self.problem = problem }
+
+    /// Checks a plan document; an empty list means the plan is valid.
+    public func verify(_ doc: PlanDocument) -> [Violation] {
+        var out = [Violation]()
+        if doc.format != PlanDocument.formatTag {
+            out.append(.init(.malformed, "format is \"\(doc.format)\", expected \"\(PlanDocument.formatTag)\""))
+        }
+        let hostIndex = Dictionary(problem.hosts.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let serviceIndex = Dictionary(
+            problem.services.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var offset = [Int]()
+        var total = 0
+        for svc in problem.services {
+            offset.append(total)
+            total += svc.count
+        }
+        var assignment = [Int](repeating: -1, count: total)
+        var seen = [Bool](repeating: false, count: total)
+        func locate(_ service: String, _ instance: Int, _ what: String) -> Int? {
+            guard let s = serviceIndex[service] else {
+                out.append(.init(.malformed, "\(what) names unknown service \"\(service)\""))
+                return nil
+            }
+            guard instance >= 0, instance < problem.services[s].count else {
+                out.append(
+                    .init(
+                        .malformed,
+                        "\(what) \(service)[\(instance)]: instance out of range 0..<\(problem.services[s].count)"))
+                return nil
+            }
+            let id = offset[s] + instance
+            if seen[id] {
+                out.append(.init(.malformed, "\(service)[\(instance)] is listed more than once"))
+                return nil
+            }
+            seen[id] = true
+            return id
+        }
+        for a in doc.assignments {
+            guard let id = locate(a.service, a.instance, "assignment") else { continue }
+            guard let h = hostIndex[a.host] else {
+                out.append(.init(.malformed, "\(a.service)[\(a.instance)] is assigned to unknown host \"\(a.host)\""))
+                continue
+            }
+            assignment[id] = h
+        }
+        for u in doc.unplaced { _ = locate(u.service, u.instance, "unplaced entry") }
+        for (s, svc) in problem.services.enumerated() {
+            for k in 0..<svc.count where !seen[offset[s] + k] {
+                out.append(.init(.malformed, "\(svc.name)[\(k)] is neither assigned nor listed as unplaced"))
+            }
+        }
+        out += verify(assignment: assignment, offset: offset)
+        out += verifySummary(doc, assignment: assignment)
+        if let migration = doc.migration {
+            out += verifyMigrationDocument(migration, assignment: assignment, offset: offset,
+                                           hostIndex: hostIndex, serviceIndex: serviceIndex)
+        }
+        return out
+    }
+
+    /// Checks the placement rules on an assignment (host index per instance, -1 unplaced).
+    public func verify(assignment: [Int], offset: [Int]) -> [Violation] {
+        var out = [Violation]()
+        let dims = problem.dimensions.count
+        var load = [[Int64]](repeating: [Int64](repeating: 0, count: dims), count: problem.hosts.count)
+        var servicesOn = [[Int: Int]](repeating: [:], count: problem.hosts.count)
+        for (s, svc) in problem.services.enumerated() {
+            for k in 0..<svc.count {
+                let h = assignment[offset[s] + k]
+                if h < 0 { continue }
+                for d in 0..<dims { load[h][d] += svc.requests[d] }
+                servicesOn[h][s, default: 0] += 1
+            }
+        }
+        // Capacity under headroom.
+        for (h, host) in problem.hosts.enumerated() {
+            for d in 0..<dims {
+                let usable = Int64((Double(host.capacity[d]) * problem.policy.headroom[d]).rounded(.down))
+                if load[h][d] > usable {
+                    out.append(
+                        .init(
+                            .capacity,
+                            "\(host.name): \(problem.dimensions[d].name) \(fmt(load[h][d], d)) requested, usable \(fmt(usable, d))"
+                        ))
+                }
+            }
+        }
+        // Host states.
+        let current = problem.current
+        for (s, svc) in problem.services.enumerated() {
+            for k in 0..<svc.count {
+                let id = offset[s] + k
+                let h = assignment[id]
+                let now = current?[id] ?? nil
+                if let now, problem.hosts[now].state == .cordoned, h != now {
+                    out.append(
+                        .init(
+                            .cordonedEvicted,
+                            "\(svc.name)[\(k)] runs on cordoned host \(problem.hosts[now].name) and must stay there"))
+                }
+                guard h >= 0 else { continue }
+                let host = problem.hosts[h]
+                if host.state == .draining {
+                    out.append(.init(.draining, "\(svc.name)[\(k)] is placed on draining host \(host.name)"))
+                }
+                if host.state == .cordoned, now != h {
+                    out.append(
+                        .init(.cordonedNew, "\(svc.name)[\(k)] is placed on cordoned host \(host.name), where it does not run now"))
+                }
+                for (key, value) in svc.selector.sorted(by: { $0.key < $1.key }) where host.labels[key] != value {
+                    out.append(
+                        .init(.selector, "\(svc.name)[\(k)] on \(host.name): selector \(key)=\(value) does not match"))
+                }
+            }
+        }
+        // Exclusivity, spread = host, Habitat package-name rule.
+        for (h, host) in problem.hosts.enumerated() where !servicesOn[h].isEmpty {
+            let here = servicesOn[h].keys.sorted()
+            if here.count > 1 {
+                for s in here where problem.services[s].exclusive {
+                    out.append(
+                        .init(.exclusive, "\(problem.services[s].name) is exclusive but shares \(host.name) with other services"))
+                }
+            }
+            for s in here where servicesOn[h][s]! > 1 {
+                if case .host = problem.services[s].spread {
+                    out.append(
+                        .init(.spreadHost, "\(problem.services[s].name) has \(servicesOn[h][s]!) replicas on \(host.name)"))
+                }
+            }
+            if problem.policy.supervisor == .habitat {
+                var byName = [String: Int]()
+                for s in here { byName[problem.services[s].package.name, default: 0] += servicesOn[h][s]! }
+                for (name, n) in byName.sorted(by: { $0.key < $1.key }) where n > 1 {
+                    out.append(
+                        .init(
+                            .packageName,
+                            "\(host.name) runs \(n) instances of package \(name); a Habitat supervisor runs one per package name"
+                        ))
+                }
+            }
+        }
+        // Domain spread: max skew 1 over domains with an eligible host.
+        for (s, svc) in problem.services.enumerated() {
+            switch svc.spread {
+            case .zone, .label: break
+            default: continue
+            }
+            var counts = [String: Int]()
+            for k in 0..<svc.count {
+                let h = assignment[offset[s] + k]
+                guard h >= 0 else { continue }
+                guard let dom = svc.spread.domain(of: problem.hosts[h]) else {
+                    out.append(
+                        .init(
+                            .spreadDomainMissing,
+                            "\(svc.name)[\(k)] on \(problem.hosts[h].name), which has no \(svc.spread) to spread over"))
+                    continue
+                }
+                counts[dom, default: 0] += 1
+            }
+            var eligible = Set<String>()
+            for (h, host) in problem.hosts.enumerated() {
+                guard let dom = svc.spread.domain(of: host) else { continue }
+                let runsHere = (0..<svc.count).contains { (current?[offset[s] + $0] ?? nil) == h }
+                let ok =
+                    (host.state == .active && svc.selector.allSatisfy { host.labels[$0.key] == $0.value })
+                    || (host.state == .cordoned && runsHere)
+                if ok { eligible.insert(dom) }
+            }
+            guard !eligible.isEmpty else { continue }
+            let values = eligible.map { counts[$0] ?? 0 }
+            let hi = values.max()!
+            let lo = values.min()!
+            if hi - lo > 1 {
+                let detail = eligible.sorted().map { "\($0)=\(counts[$0] ?? 0)" }.joined(separator: ", ")
+                out.append(.init(.spreadSkew, "\(svc.name) is spread \(detail) over \(svc.spread): skew \(hi - lo) > 1"))
+            }
+        }
+        // Move budget.
+        if let current, let cap = problem.policy.maxMoves {
+            let moves = zip(current, assignment).filter { now, next in now != nil && next >= 0 && now! != next }.count
+            if moves > cap {
+                out.append(.init(.moveBudget, "\(moves) moves exceed max_moves = \(cap)"))
+            }
+        }
+        return out
+    }
+
+    private func verifySummary(_ doc: PlanDocument, assignment: [Int]) -> [Violation] {
+        var out = [Violation]()
+        let used = Set(assignment.filter { $0 >= 0 }).count
+        let placed = assignment.filter { $0 >= 0 }.count
+        let s = doc.summary
+        func check(_ name: String, _ claimed: Int, _ actual: Int) {
+            if claimed != actual { out.append(.init(.summary, "summary.\(name) is \(claimed), the plan has \(actual)")) }
+        }
+        check("hosts_total", s.hostsTotal, problem.hosts.count)
+        check("hosts_used", s.hostsUsed, used)
+        check("instances", s.instances, assignment.count)
+        check("unplaced", s.unplaced, assignment.count - placed)
+        if let current = problem.current {
+            let moves = zip(current, assignment).filter { now, next in now != nil && next >= 0 && now! != next }.count
+            check("moves", s.moves, moves)
+        }
+        if s.unplaced == 0, s.lowerBound > s.hostsUsed {
+            out.append(.init(.summary, "lower_bound \(s.lowerBound) exceeds hosts_used \(s.hostsUsed): not a valid bound"))
+        }
+        return out
+    }
+
+    private func fmt(_ raw: Int64, _ d: Int) -> String {
+        let dim = problem.dimensions[d]
+        switch dim.kind {
+        case .count: return "\(Double(raw) / 1000)"
+        case .bytes: return "\(raw) B"
+        }
+    }
+}
