@@ -1,1 +1,0 @@
-// ApiaryInventory: see Package.swift for what this target is for.
