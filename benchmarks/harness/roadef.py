@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""Running fleets: the ROADEF/EURO 2012 Google machine-reassignment instances (converted at load
+time by harness/datasets.roadef, see its docstring for the mapping and simplifications).
+
+Per instance: hosts before (machines used by the initial assignment) -> hosts after Apiary's
+move-aware plan, moves, migration waves (`migration.waves`) and wall time; the plan's final
+placement and every wave are checked independently here (capacity during each wave with old and
+new copies both counted, per-service max_unavailable, the Habitat package-name rule = ROADEF's
+conflict constraint on every intermediate state, no chains or repeated moves, last state =
+assignments). For reference, first-fit decreasing from scratch (ignores where processes run) and
+the lower bound.
+
+    python3 benchmarks/harness/roadef.py [--apiary PATH] [--only a1_] [--update-readme]
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import time
+from collections import Counter, defaultdict
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+from harness import datasets, generate, model, peers  # noqa: E402
+from harness.compare import BENCH, DEFAULT_APIARY, machine, plan_to_hosts, run_apiary, update_readme  # noqa: E402
+
+
+def check_waves(p: model.Problem, waves: list, final: np.ndarray, max_unavailable_default: int = 1) -> list[str]:
+    errs: list[str] = []
+    def err(m):
+        if len(errs) < 8:
+            errs.append(m)
+    hidx = {n: i for i, n in enumerate(p.host_names)}
+    sidx = {n: i for i, n in enumerate(p.svc_names)}
+    svc = p.svc_of_instance()
+    state = p.current.copy() if p.current is not None else np.full(p.N, -1, dtype=np.int64)
+    load = np.zeros((p.H, p.D), dtype=np.int64)
+    on = state >= 0
+    np.add.at(load, state[on], p.req[svc[on]])
+    # package names present per host (Habitat rule), as counts
+    pk: dict[int, Counter] = defaultdict(Counter)
+    if p.supervisor == "habitat":
+        for i in np.flatnonzero(on):
+            pk[int(state[i])][p.svc_pkgname[svc[i]]] += 1
+    moved = set()
+    for w, wave in enumerate(waves):
+        arrivals = np.zeros_like(load)
+        per_svc = Counter()
+        in_wave = set()
+        departures = []
+        for mv in wave:
+            s = sidx.get(mv["service"])
+            h = hidx.get(mv["to"])
+            if s is None or h is None:
+                err(f"wave {w}: unknown service/host in {mv}")
+                continue
+            i = int(p.offset[s] + int(mv["instance"]))
+            if i in moved or i in in_wave:
+                err(f"wave {w}: instance {mv['service']}#{mv['instance']} moves again (chain)")
+            in_wave.add(i)
+            frm = mv.get("from")
+            f = hidx.get(frm) if frm is not None else -1
+            if int(state[i]) != f:
+                err(f"wave {w}: {mv['service']}#{mv['instance']} is on {state[i]}, move says from {frm}")
+            if f == h:
+                err(f"wave {w}: move to the same host {mv}")
+            if p.states[h] != "active":
+                err(f"wave {w}: move onto {p.states[h]} host {mv['to']}")
+            arrivals[h] += p.req[s]
+            per_svc[s] += 1
+            departures.append((i, f, h, s))
+        for s, c in per_svc.items():
+            if c > max_unavailable_default:
+                err(f"wave {w}: {c} instances of {p.svc_names[s]} in motion (max_unavailable {max_unavailable_default})")
+        over = np.argwhere(load + arrivals > p.usable)
+        for h, d in over[:3]:
+            err(f"wave {w}: host {p.host_names[h]} {p.dims[d]} {load[h, d] + arrivals[h, d]} > {p.usable[h, d]} during the wave")
+        if p.supervisor == "habitat":
+            for i, f, h, s in departures:
+                pk[h][p.svc_pkgname[s]] += 1
+            for i, f, h, s in departures:
+                if pk[h][p.svc_pkgname[s]] > 1:
+                    err(f"wave {w}: package name {p.svc_pkgname[s]} twice on {p.host_names[h]} during the wave")
+            for i, f, h, s in departures:
+                if f >= 0:
+                    pk[f][p.svc_pkgname[s]] -= 1
+        for i, f, h, s in departures:
+            load[h] += p.req[s]
+            if f >= 0:
+                load[f] -= p.req[s]
+            state[i] = h
+            moved.add(i)
+    diff = np.flatnonzero(state != final)
+    if len(diff):
+        err(f"state after the last wave differs from assignments for {len(diff)} instances")
+    return errs
+
+
+def run(args):
+    ids = [i for i in datasets.roadef_ids() if not args.only or args.only in i]
+    outdir = args.out or os.path.join(BENCH, "results", "roadef-" + dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ"))
+    os.makedirs(outdir, exist_ok=True)
+    started = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    rows = []
+    for iid in ids:
+        inv = datasets.roadef(iid)
+        meta = inv["meta"]
+        p = model.from_inventory(inv, meta["name"])
+        lb, _ = model.lower_bound(p)
+        before_ok = model.verify(p, p.current)
+        rec = {"id": iid, **{k: meta[k] for k in ("processes", "machines", "resources", "roadef_services",
+                                                   "apiary_services", "locations", "hosts_before")},
+               "lb": lb, "initial_valid": before_ok.ok}
+        t = time.perf_counter()
+        ff = peers.ffd(p)
+        rec["ffd"] = {"hosts": model.verify(p, ff).hosts_used, "unplaced": int((ff < 0).sum()),
+                      "moves": int(((ff != p.current) & (ff >= 0) & (p.current >= 0)).sum()),
+                      "time": time.perf_counter() - t}
+        if args.apiary:
+            inv_path = os.path.join(outdir, f"{meta['name']}.json")
+            model.write_inventory(generate.strip_meta(inv), inv_path)
+            r = run_apiary(args.apiary, inv_path, os.path.join(outdir, f"{meta['name']}.plan.json"), 1,
+                           args.apiary_time_limit, timeout=args.timeout)
+            if "error" in r:
+                rec["apiary"] = {"error": r["error"], "time": r["time"]}
+            else:
+                doc = r["doc"]
+                out, perr = plan_to_hosts(p, doc)
+                chk = model.verify(p, out)
+                waves = (doc.get("migration") or {}).get("waves", [])
+                werr = check_waves(p, waves, out, int(inv["policy"].get("max_unavailable", 1)))
+                moves = int(((out != p.current) & (out >= 0) & (p.current >= 0)).sum())
+                summ = doc.get("summary", {})
+                errs = perr + chk.errors + werr
+                if summ.get("moves") is not None and summ["moves"] != moves:
+                    errs.append(f"summary.moves {summ['moves']} != {moves} counted")
+                rec["apiary"] = {"hosts": chk.hosts_used, "unplaced": chk.unplaced, "moves": moves,
+                                 "waves": len(waves), "time": r["time"], "lower_bound": summ.get("lower_bound"),
+                                 "ok": not errs, "errors": errs[:6]}
+        rows.append(rec)
+        a = rec.get("apiary", {})
+        print(f"{iid:<6} P={rec['processes']:<6} M={rec['machines']:<5} before={rec['hosts_before']:<5} "
+              f"lb={lb:<5} ffd={rec['ffd']['hosts']}(+{rec['ffd']['unplaced']}u) apiary={a}", flush=True)
+    with open(os.path.join(outdir, "roadef.jsonl"), "w") as f:
+        for r in rows:
+            f.write(json.dumps(r) + "\n")
+    md = render(rows, args, started)
+    with open(os.path.join(outdir, "roadef.md"), "w") as f:
+        f.write(md)
+    print(md)
+    if args.update_readme:
+        update_readme("Running fleets (ROADEF 2012)", md, marker="roadef")
+
+
+def render(rows, args, started) -> str:
+    L = [f"Run {started} UTC; machine: {machine()}; Apiary: `{args.apiary or 'not run'}`"
+         + (f" --time-limit {args.apiary_time_limit}" if args.apiary_time_limit is not None else " (default time limit)") + ".\n",
+         "| instance | processes | machines | res. | hosts before | Apiary hosts after | lower bound | moves | waves | Apiary time | checks | FFD from scratch (moves) |",
+         "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        a = r.get("apiary")
+        ff = r["ffd"]
+        ffc = f"{ff['hosts']}" + (f" +{ff['unplaced']}u" if ff["unplaced"] else "") + f" ({ff['moves']})"
+        if a is None:
+            cells = ["–", str(r["lb"]), "–", "–", "–", "not run"]
+        elif "error" in a:
+            cells = ["error", str(r["lb"]), "–", "–", f"{a['time']:.2f} s", a["error"][:80].replace("|", "/")]
+        else:
+            cells = [f"{a['hosts']}" + (f" +{a['unplaced']}u" if a["unplaced"] else ""), str(r["lb"]), str(a["moves"]),
+                     str(a["waves"]), f"{a['time']:.2f} s",
+                     "ok" if a["ok"] else "✗ " + "; ".join(a["errors"])[:120].replace("|", "/")]
+        L.append(f"| {r['id']} | {r['processes']} | {r['machines']} | {r['resources']} | {r['hosts_before']} | "
+                 + " | ".join(cells) + f" | {ffc} |")
+    return "\n".join(L) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--apiary", default=None)
+    ap.add_argument("--no-apiary", action="store_true")
+    ap.add_argument("--apiary-time-limit", type=float, default=None)
+    ap.add_argument("--timeout", type=float, default=600)
+    ap.add_argument("--only", default=None)
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--update-readme", action="store_true")
+    args = ap.parse_args()
+    if args.no_apiary:
+        args.apiary = None
+    elif args.apiary is None and os.path.exists(DEFAULT_APIARY):
+        args.apiary = DEFAULT_APIARY
+    run(args)
+
+
+if __name__ == "__main__":
+    main()
