@@ -157,20 +157,19 @@ def from_inventory(inv: dict, name: str = "inventory") -> Problem:
     for j in range(D):
         usable[:, j] = [int(math.floor(float(c) * hrv[j])) for c in cap[:, j]]
     # package profiles: most specific match wins
-    prof = []
+    prof: dict[tuple, list] = {}
     for p in packages:
         parts = p["ident"].split("/")
-        prof.append((parts, {k: parse_qty(v, kinds[dims.index(k)]) for k, v in p.get("requests", {}).items()}))
+        prof.setdefault((parts[0], parts[1]), []).append(
+            (parts, {k: parse_qty(v, kinds[dims.index(k)]) for k, v in p.get("requests", {}).items()}))
     S = len(services)
     req = np.zeros((S, D), dtype=np.int64)
     pkgname = []
     for si, s in enumerate(services):
         parts = s["package"].split("/")
         best = None
-        for pp, r in prof:
-            if pp[0] == parts[0] and pp[1] == parts[1] and all(
-                    i >= len(parts) or pp[i] == parts[i] for i in range(2, len(pp))) and all(
-                    i < len(parts) for i in range(2, len(pp))):
+        for pp, r in prof.get((parts[0], parts[1]), []):
+            if len(pp) <= len(parts) and all(pp[i] == parts[i] for i in range(2, len(pp))):
                 if best is None or len(pp) > len(best[0]):
                     best = (pp, r)
         r = dict(best[1]) if best else {}

@@ -69,6 +69,7 @@ class Cluster:
         self.p = p
         H = p.H
         self.used = np.zeros((H, p.D), dtype=np.int64)
+        self.free = [p.usable[:, d].astype(np.int64).copy() for d in range(p.D)]  # column-wise, for fast masks
         self.n_on = np.zeros(H, dtype=np.int64)
         self.excl_owner = np.full(H, -1, dtype=np.int64)
         self.active = np.array([st == "active" for st in p.states], dtype=bool)
@@ -78,6 +79,7 @@ class Cluster:
         self._sel_cache: dict[tuple, np.ndarray] = {}
         self._dom_cache: dict[str, tuple[np.ndarray, list]] = {}
         self.habitat = p.supervisor == "habitat"
+        self._scratch = np.zeros(H, dtype=bool)
 
     def sel_mask(self, s: int) -> np.ndarray:
         key = tuple(sorted(self.p.selector[s].items()))
@@ -98,21 +100,47 @@ class Cluster:
             self._dom_cache[spread] = v
         return v
 
-    def feasible(self, s: int) -> np.ndarray:
+    def _blocked_on(self, hs: list, idx: np.ndarray) -> np.ndarray:
+        self._scratch[hs] = True
+        b = self._scratch[idx]
+        self._scratch[hs] = False
+        return b
+
+    def eligible_domains(self, s: int, sp: str) -> np.ndarray:
+        key = (sp, tuple(sorted(self.p.selector[s].items())))
+        v = self._dom_cache.get(key)
+        if v is None:
+            arr, _ = self.domains(sp)
+            v = np.unique(arr[self.sel_mask(s) & (arr >= 0)])
+            self._dom_cache[key] = v
+        return v
+
+    def feasible(self, s: int, idx: np.ndarray | None = None) -> np.ndarray:
+        """Feasibility of one more instance of service s on every host (idx None) or on hosts idx."""
         p = self.p
-        m = self.sel_mask(s) & np.all(self.used + p.req[s] <= p.usable, axis=1)
+        full = idx is None
+        m = self.sel_mask(s).copy() if full else self.sel_mask(s)[idx]
+        r = p.req[s]
+        for d in range(p.D):
+            if r[d] > 0:
+                m &= (self.free[d] if full else self.free[d][idx]) >= r[d]
+        n_on = self.n_on if full else self.n_on[idx]
+        owner = self.excl_owner if full else self.excl_owner[idx]
         if p.exclusive[s]:
-            m &= (self.n_on == 0) | (self.excl_owner == s)
+            m &= (n_on == 0) | (owner == s)
         else:
-            m &= self.excl_owner < 0
+            m &= owner < 0
         sp = p.spread[s]
         if sp == "host":
             hs = self.svc_hosts.get(s)
             if hs:
-                m[hs] = False
+                if full:
+                    m[hs] = False
+                else:
+                    m &= ~self._blocked_on(hs, idx)
         elif sp != "none":
             arr, names = self.domains(sp)
-            elig = np.unique(arr[self.sel_mask(s) & (arr >= 0)])
+            elig = self.eligible_domains(s, sp)
             cnt = self.dom_counts.get(s)
             if cnt is None:
                 cnt = np.zeros(len(names), dtype=np.int64)
@@ -121,18 +149,43 @@ class Cluster:
                 lo = cnt[elig].min()
                 ok = np.zeros(len(names) + 1, dtype=bool)
                 ok[elig[cnt[elig] == lo]] = True
-                m &= ok[arr]  # arr == -1 maps to the extra False slot
+                m &= ok[arr] if full else ok[arr[idx]]  # arr == -1 maps to the extra False slot
             else:
                 m[:] = False
         if self.habitat:
             hs = self.pkg_hosts.get(p.svc_pkgname[s])
             if hs:
-                m[hs] = False
+                if full:
+                    m[hs] = False
+                else:
+                    m &= ~self._blocked_on(hs, idx)
         return m
+
+    def first_feasible_in_ring(self, s: int, order: np.ndarray, start: int, want: int, chunk: int = 64):
+        """Walk `order` from position `start` (wrapping) and return (positions relative to start of
+        the first `want` feasible hosts, all_visited)."""
+        n = len(order)
+        found = []
+        got = 0
+        pos = 0
+        while pos < n and got < want:
+            k = min(chunk, n - pos)
+            rel = np.arange(pos, pos + k)
+            idx = order[(start + rel) % n]
+            f = rel[self.feasible(s, idx)]
+            if len(f):
+                found.append(f)
+                got += len(f)
+            pos += k
+            chunk = min(chunk * 2, 8192)
+        rel = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+        return rel[:want] if got >= want else rel, pos >= n and got < want
 
     def place(self, s: int, h: int):
         p = self.p
         self.used[h] += p.req[s]
+        for d in range(p.D):
+            self.free[d][h] -= p.req[s, d]
         self.n_on[h] += 1
         if p.exclusive[s]:
             self.excl_owner[h] = s
@@ -163,12 +216,13 @@ def ffd(p: Problem, seed: int = 1) -> np.ndarray:
     host_order = np.lexsort((np.arange(p.H), -(p.usable / ref).sum(axis=1)))
     c = Cluster(p)
     out = np.full(p.N, -1, dtype=np.int64)
+    rank = np.empty(p.H, dtype=np.int64)
+    rank[host_order] = np.arange(p.H)
     for i in order:
         s = svc[i]
-        m = c.feasible(s)[host_order]
-        j = int(np.argmax(m))
-        if m[j]:
-            h = int(host_order[j])
+        cand = np.flatnonzero(c.feasible(s))
+        if len(cand):
+            h = int(cand[np.argmin(rank[cand])])
             c.place(s, h)
             out[i] = h
     return out
@@ -198,19 +252,15 @@ def nomad(p: Problem, seed: int = 1) -> np.ndarray:
         nodes = rng.permutation(n)            # ShuffleNodes per evaluation
         offset = 0                            # StaticIterator offset, kept across Select calls
         count = int(p.count[s])
-        collisions = np.zeros(n, dtype=np.int64)
+        collisions: dict[int, int] = {}
         for k in range(count):
-            feas = c.feasible(s)[nodes]
-            rot = np.roll(feas, -offset)      # visiting order: offset, offset+1, ... wrapping
-            pos = np.flatnonzero(rot)
-            # lazily score candidates in visiting order
+            pos, complete = c.first_feasible_in_ring(s, nodes, offset, limit + max_skip + 1)
             cand = nodes[(pos + offset) % n]
             if len(cand) == 0:
-                offset = (offset + n) % n
                 continue
             take = cand[: limit + max_skip + 1]
             scores = _nomad_scores(p, c, s, take, ci, mi)
-            coll = collisions[take]
+            coll = np.array([collisions.get(int(h), 0) for h in take], dtype=np.int64)
             final = np.where(coll > 0, (scores + (-(coll + 1) / count)) / 2.0, scores)
             # LimitIterator + MaxScoreIterator emulation
             src = list(range(len(take)))
@@ -257,7 +307,6 @@ def nomad(p: Problem, seed: int = 1) -> np.ndarray:
                 if final[o] > best_score:
                     best, best_score = o, final[o]
             if best is None:
-                offset = (offset + n) % n
                 continue
             h = int(take[best])
             # nodes visited by the static iterator: up to the last option pulled from the source
@@ -265,7 +314,7 @@ def nomad(p: Problem, seed: int = 1) -> np.ndarray:
                 last = pos[consumed - 1]
                 offset = (offset + int(last) + 1) % n
             c.place(s, h)
-            collisions[h] += 1
+            collisions[h] = collisions.get(h, 0) + 1
             out[p.offset[s] + k] = h
     return out
 
@@ -310,15 +359,14 @@ def k8s(p: Problem, seed: int = 1) -> np.ndarray:
     start = 0
     for i in range(p.N):
         s = svc[i]
-        feas = c.feasible(s)[nodes]
-        rot = np.roll(feas, -start)
-        pos = np.flatnonzero(rot)
+        # k8s cancels the parallel filter once it finds one feasible node more than it needs; the nodes
+        # processed are those checked before that one (or all of them)
+        pos, _ = c.first_feasible_in_ring(s, nodes, start, to_find + 1, chunk=max(64, min(to_find * 2, 4096)))
         if len(pos) == 0:
-            start = (start + n) % n
             continue
         if len(pos) > to_find:
+            processed = int(pos[to_find])
             pos = pos[:to_find]
-            processed = int(pos[-1]) + 1
         else:
             processed = n
         idx = (pos + start) % n
