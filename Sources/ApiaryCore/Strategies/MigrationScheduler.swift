@@ -1,0 +1,507 @@
+/// Options for turning a target assignment into migration waves.
+public struct MigrationOptions: Sendable, Hashable {
+    /// Route one instance of a deadlocked cycle of moves through a free host when one exists.
+    public var useSpareHosts: Bool
+    /// Safety valve on the number of waves (a broken invariant, not an expected outcome).
+    public var maxWaves: Int
+
+    public init(useSpareHosts: Bool = true, maxWaves: Int = 100_000) {
+        self.useSpareHosts = useSpareHosts
+        self.maxWaves = maxWaves
+    }
+}
+
+/// Ordered migration waves from the current placement to a target, and what could not be done.
+public struct MigrationSchedule: Sendable, Hashable {
+    /// Waves in the order they run; every wave is valid on its own (see `MigrationScheduler`).
+    public var waves: [[Move]]
+    /// Free hosts that hold an instance for a while to break a cycle of moves (empty at the end).
+    public var spareHosts: [Int]
+    /// Moves that could not be scheduled without breaking a rule; the instance stays where
+    /// the last wave left it. Empty when the waves reach the target.
+    public var unscheduled: [Move]
+    /// Instances that run now but that the target leaves unplaced: they keep running where
+    /// they are (a migration never stops a running instance without a replacement).
+    public var kept: [Int]
+    /// Host of each instance after the last wave, or -1 when it does not run.
+    public var finalAssignment: [Int]
+    /// One line per notable event (spare host used, moves left unscheduled, instances kept).
+    public var notes: [String]
+
+    public init(
+        waves: [[Move]] = [], spareHosts: [Int] = [], unscheduled: [Move] = [], kept: [Int] = [],
+        finalAssignment: [Int] = [], notes: [String] = []
+    ) {
+        self.waves = waves
+        self.spareHosts = spareHosts
+        self.unscheduled = unscheduled
+        self.kept = kept
+        self.finalAssignment = finalAssignment
+        self.notes = notes
+    }
+
+    /// Instances that run now and run on another host after the migration (starts excluded).
+    public var moveCount: Int {
+        var seen = Set<Int>()
+        for wave in waves { for m in wave where m.from != nil { seen.insert(m.instance) } }
+        // An instance that left through a spare host counts once.
+        return seen.count
+    }
+
+    /// True when the waves end exactly at the target.
+    public var isComplete: Bool { unscheduled.isEmpty }
+}
+
+/// Orders the moves from the current placement to a target into make-before-break waves.
+///
+/// Rules that hold in every wave (checked independently by `WaveVerifier`):
+/// - **Capacity**: during a wave each host carries its load before the wave plus the wave's
+///   arrivals (old copies stop only when the wave is done); that must fit its usable capacity.
+/// - **Host-level rules on old and new copies together**: spread = host (one copy of a service
+///   per host), exclusivity, and under Habitat one instance per package name per host.
+/// - **Domain spread** (zone / label): after each wave a service's skew over the domains that
+///   have an eligible host is at most 1 (or, when the current placement is already more skewed,
+///   no worse than before the wave). During a wave every old replica still runs, so a domain
+///   never holds fewer replicas than before the wave.
+/// - **Disruption budget**: at most `problem.maxUnavailable(ofService:)` moves of a service per
+///   wave (starts included).
+/// - One move per instance from where it runs to its target (no chains, no cancelling moves),
+///   except an instance routed through a declared spare host: A→spare, later spare→B.
+///
+/// Construction is greedy: each wave takes pending moves largest first whenever the rules allow.
+/// When a wave would be empty, the remaining moves block each other (a cycle): one instance is
+/// moved to a spare host (an active host empty before and after), which frees room for the
+/// cycle to proceed. Without a usable spare the remaining moves are returned as `unscheduled`
+/// and no invalid wave is emitted.
+///
+/// Instances the target leaves unplaced but that run now are kept where they run (`kept`).
+///
+/// - Complexity: O(W · M · (D + K)) for W waves, M moves, D dimensions, K spread domains.
+public enum MigrationScheduler {
+
+    /// Permutes instance numbers within each service so that as many instances as possible
+    /// stay where they run, the rest move within their spread domain where possible, and
+    /// running instances get target slots before instances that do not run yet.
+    ///
+    /// The per-host count of each service is unchanged, so a valid target stays valid; the
+    /// result differs from `target` only in which instance number takes which slot. A planner
+    /// should assign the result, then schedule against it.
+    public static func alignInstances(_ problem: Problem, target: [Int]) -> [Int] {
+        precondition(target.count == problem.instanceCount, "target needs one entry per instance")
+        guard let current = problem.current else { return target }
+        var out = target
+        for (s, svc) in problem.services.enumerated() {
+            let lo = problem.instanceOffset[s]
+            let hi = problem.instanceOffset[s + 1]
+            guard hi > lo else { continue }
+            // Remaining target slots: host -> count.
+            var slots = [Int: Int]()
+            for i in lo..<hi where target[i] >= 0 { slots[target[i], default: 0] += 1 }
+            var result = [Int](repeating: Plan.unassigned, count: hi - lo)
+            var pendingRunning = [Int]()
+            // 1. Stay where running.
+            for i in lo..<hi {
+                guard let h = current[i] else { continue }
+                if let c = slots[h], c > 0 {
+                    result[i - lo] = h
+                    slots[h] = c - 1
+                } else {
+                    pendingRunning.append(i)
+                }
+            }
+            func takeSlot(where accept: (Int) -> Bool) -> Int? {
+                var best: Int?
+                for (h, c) in slots where c > 0 && accept(h) { if best == nil || h < best! { best = h } }
+                if let best { slots[best]! -= 1 }
+                return best
+            }
+            // 2. Move within the same spread domain when the service is domain-spread.
+            var stillPending = [Int]()
+            if svc.spread.isDomainBalanced {
+                for i in pendingRunning {
+                    let dom = svc.spread.domain(of: problem.hosts[current[i]!])
+                    if dom != nil, let h = takeSlot(where: { svc.spread.domain(of: problem.hosts[$0]) == dom }) {
+                        result[i - lo] = h
+                    } else {
+                        stillPending.append(i)
+                    }
+                }
+            } else {
+                stillPending = pendingRunning
+            }
+            // 3. Other running instances, then instances that do not run yet.
+            for i in stillPending { if let h = takeSlot(where: { _ in true }) { result[i - lo] = h } }
+            for i in lo..<hi where current[i] == nil {
+                if let h = takeSlot(where: { _ in true }) { result[i - lo] = h }
+            }
+            for i in lo..<hi { out[i] = result[i - lo] }
+        }
+        return out
+    }
+
+    /// Schedules the moves from `problem.current` to `target` (host per instance, -1 unplaced).
+    /// Without a current placement there is nothing to migrate: the result is empty.
+    public static func schedule(
+        _ problem: Problem, target: [Int], options: MigrationOptions = MigrationOptions()
+    ) -> MigrationSchedule {
+        precondition(target.count == problem.instanceCount, "target needs one entry per instance")
+        guard let current = problem.current else {
+            return MigrationSchedule(finalAssignment: target)
+        }
+        var engine = Engine(problem: problem, current: current, target: target)
+        return engine.run(options: options)
+    }
+
+    // MARK: - Engine
+
+    /// Mutable state of one scheduling run: the live (union during a wave) occupancy of each host.
+    struct Engine {
+        let problem: Problem
+        let dims: Int
+        let hostCount: Int
+        let serviceOf: [Int]
+        /// Requests of each service, flat.
+        let req: [Int64]
+        let usable: [Int64]
+        /// Package-name id of each service.
+        let pkgOf: [Int]
+        /// Per service: domain id of each host (-1 none), the domain ids that count for skew.
+        let domainOfHost: [[Int]]
+        let skewDomains: [[Int]]
+
+        var load: [Int64]
+        /// Copies of each service on each host (old and new during a wave).
+        var svcCount: [[Int: Int]]
+        var pkgCount: [[Int: Int]]
+        var exclusiveCopies: [Int]
+        var totalCopies: [Int]
+        /// Per domain-spread service: replicas per domain id after the moves accepted so far.
+        var domainCount: [[Int]]
+        /// Where each instance runs now (between waves), -1 not running.
+        var location: [Int]
+        let target: [Int]
+
+        init(problem: Problem, current: [Int?], target: [Int]) {
+            self.problem = problem
+            self.target = target
+            dims = problem.dimensions.count
+            hostCount = problem.hosts.count
+            serviceOf = problem.serviceOfEachInstance()
+            var r = [Int64]()
+            r.reserveCapacity(problem.services.count * dims)
+            for s in problem.services { r.append(contentsOf: s.requests.values) }
+            req = r
+            var u = [Int64]()
+            u.reserveCapacity(hostCount * dims)
+            for x in problem.usable { u.append(contentsOf: x.values) }
+            usable = u
+            var pkgIds = [String: Int]()
+            pkgOf = problem.services.map { svc in
+                if let id = pkgIds[svc.package.name] { return id }
+                let id = pkgIds.count
+                pkgIds[svc.package.name] = id
+                return id
+            }
+            var dOf = [[Int]]()
+            var dSet = [[Int]]()
+            // Cordoned hosts count as a domain of the services that run there now (pinned).
+            var pinned = Set<Int64>()
+            let svcOfInstance = serviceOf
+            for (i, h) in current.enumerated() {
+                if let h, problem.hosts[h].state == .cordoned { pinned.insert(Int64(h) << 32 | Int64(svcOfInstance[i])) }
+            }
+            for (s, svc) in problem.services.enumerated() {
+                guard svc.spread.isDomainBalanced else {
+                    dOf.append([])
+                    dSet.append([])
+                    continue
+                }
+                var ids = [String: Int]()
+                var perHost = [Int](repeating: -1, count: problem.hosts.count)
+                var eligible = Set<Int>()
+                for (h, host) in problem.hosts.enumerated() {
+                    guard let d = svc.spread.domain(of: host) else { continue }
+                    let id: Int
+                    if let x = ids[d] { id = x } else { id = ids.count; ids[d] = id }
+                    perHost[h] = id
+                    if SpreadRules.isEligible(host, for: svc) || pinned.contains(Int64(h) << 32 | Int64(s)) {
+                        eligible.insert(id)
+                    }
+                }
+                dOf.append(perHost)
+                dSet.append(eligible.sorted())
+            }
+            domainOfHost = dOf
+            skewDomains = dSet
+
+            load = [Int64](repeating: 0, count: hostCount * dims)
+            svcCount = Array(repeating: [:], count: hostCount)
+            pkgCount = Array(repeating: [:], count: hostCount)
+            exclusiveCopies = [Int](repeating: 0, count: hostCount)
+            totalCopies = [Int](repeating: 0, count: hostCount)
+            domainCount = problem.services.indices.map { s in
+                problem.services[s].spread.isDomainBalanced ? [Int](repeating: 0, count: dOf[s].max().map { $0 + 1 } ?? 0) : []
+            }
+            location = current.map { $0 ?? -1 }
+            for i in 0..<current.count {
+                guard let h = current[i] else { continue }
+                addCopy(service: serviceOf[i], host: h)
+                let s = serviceOf[i]
+                if !domainCount[s].isEmpty, domainOfHost[s][h] >= 0 { domainCount[s][domainOfHost[s][h]] += 1 }
+            }
+        }
+
+        mutating func addCopy(service s: Int, host h: Int) {
+            for d in 0..<dims { load[h * dims + d] += req[s * dims + d] }
+            svcCount[h][s, default: 0] += 1
+            pkgCount[h][pkgOf[s], default: 0] += 1
+            if problem.services[s].exclusive { exclusiveCopies[h] += 1 }
+            totalCopies[h] += 1
+        }
+
+        mutating func removeCopy(service s: Int, host h: Int) {
+            for d in 0..<dims { load[h * dims + d] -= req[s * dims + d] }
+            let c = svcCount[h][s, default: 0] - 1
+            svcCount[h][s] = c == 0 ? nil : c
+            let p = pkgCount[h][pkgOf[s], default: 0] - 1
+            pkgCount[h][pkgOf[s]] = p == 0 ? nil : p
+            if problem.services[s].exclusive { exclusiveCopies[h] -= 1 }
+            totalCopies[h] -= 1
+        }
+
+        /// Skew of a domain-spread service over its counted domains, from the given counts.
+        func skew(_ s: Int, _ counts: [Int]) -> Int {
+            let doms = skewDomains[s]
+            guard let first = doms.first else { return 0 }
+            var lo = counts[first]
+            var hi = lo
+            for d in doms {
+                let c = counts[d]
+                if c < lo { lo = c }
+                if c > hi { hi = c }
+            }
+            return hi - lo
+        }
+
+        /// True when a copy of service `s` may arrive on `h` in the live (union) state.
+        func canArrive(service s: Int, host h: Int) -> Bool {
+            for d in 0..<dims where load[h * dims + d] + req[s * dims + d] > usable[h * dims + d] { return false }
+            let svc = problem.services[s]
+            if svc.spread == .host, svcCount[h][s, default: 0] > 0 { return false }
+            if problem.onePackageNamePerHost, pkgCount[h][pkgOf[s], default: 0] > 0 { return false }
+            if svc.exclusive {
+                if totalCopies[h] - svcCount[h][s, default: 0] > 0 { return false }
+            } else if exclusiveCopies[h] > 0 {
+                return false
+            }
+            return true
+        }
+
+        /// Post-wave domain spread check for moving one replica of `s` from `from` to `to`.
+        func spreadAllows(service s: Int, from: Int?, to: Int, limit: Int) -> Bool {
+            guard !domainCount[s].isEmpty else { return true }
+            let a = from.map { domainOfHost[s][$0] } ?? -1
+            let b = domainOfHost[s][to]
+            if a == b { return true }
+            var counts = domainCount[s]
+            if a >= 0 { counts[a] -= 1 }
+            if b >= 0 { counts[b] += 1 }
+            return skew(s, counts) <= limit
+        }
+
+        mutating func applyDomainShift(service s: Int, from: Int?, to: Int, sign: Int = 1) {
+            guard !domainCount[s].isEmpty else { return }
+            if let from, domainOfHost[s][from] >= 0 { domainCount[s][domainOfHost[s][from]] -= sign }
+            if domainOfHost[s][to] >= 0 { domainCount[s][domainOfHost[s][to]] += sign }
+        }
+
+        /// Normalised size of one instance of a service, for largest-first ordering.
+        func sizes() -> [Double] {
+            var total = [Double](repeating: 0, count: dims)
+            for h in 0..<hostCount where problem.hosts[h].state != .draining {
+                for d in 0..<dims { total[d] += Double(usable[h * dims + d]) }
+            }
+            return problem.services.indices.map { s in
+                var x = 0.0
+                for d in 0..<dims where total[d] > 0 { x += Double(req[s * dims + d]) / total[d] }
+                return x
+            }
+        }
+
+        // MARK: run
+
+        mutating func run(options: MigrationOptions) -> MigrationSchedule {
+            var notes = [String]()
+            var kept = [Int]()
+            var pending = [Move]()
+            for i in 0..<target.count {
+                let cur = location[i]
+                let tgt = target[i]
+                if tgt < 0 {
+                    if cur >= 0 { kept.append(i) }
+                    continue
+                }
+                if cur == tgt { continue }
+                pending.append(Move(instance: i, from: cur >= 0 ? cur : nil, to: tgt))
+            }
+            if !kept.isEmpty {
+                notes.append(
+                    "\(kept.count) running instance\(kept.count == 1 ? "" : "s") that the plan leaves unplaced keep running where they are")
+            }
+            let size = sizes()
+            // Largest first; ties by instance number so runs replay.
+            pending.sort { a, b in
+                let sa = size[serviceOf[a.instance]]
+                let sb = size[serviceOf[b.instance]]
+                return sa != sb ? sa > sb : a.instance < b.instance
+            }
+
+            // Spare candidates: active, empty before and after.
+            var targeted = [Bool](repeating: false, count: hostCount)
+            for h in target where h >= 0 { targeted[h] = true }
+            let spareCandidates = (0..<hostCount).filter {
+                problem.hosts[$0].state == .active && totalCopies[$0] == 0 && !targeted[$0]
+            }
+            var sparesUsed = [Int]()
+            var viaSpare = Set<Int>()
+
+            var waves = [[Move]]()
+            var unscheduled = [Move]()
+            var waveCount = [Int](repeating: 0, count: problem.services.count)
+            var touched = [Int]()
+            var skewLimit = [Int: Int]()
+
+            while !pending.isEmpty {
+                if waves.count >= options.maxWaves {
+                    unscheduled = pending
+                    notes.append("stopped after \(waves.count) waves (limit)")
+                    break
+                }
+                var wave = [Move]()
+                var rest = [Move]()
+                rest.reserveCapacity(pending.count)
+                skewLimit.removeAll(keepingCapacity: true)
+                for m in pending {
+                    let s = serviceOf[m.instance]
+                    if waveCount[s] >= problem.maxUnavailable(ofService: s) || !canArrive(service: s, host: m.to) {
+                        rest.append(m)
+                        continue
+                    }
+                    if !domainCount[s].isEmpty {
+                        let limit: Int
+                        if let l = skewLimit[s] { limit = l } else { limit = max(1, skew(s, domainCount[s])); skewLimit[s] = limit }
+                        if !spreadAllows(service: s, from: m.from, to: m.to, limit: limit) {
+                            rest.append(m)
+                            continue
+                        }
+                    }
+                    // Accept: the new copy starts now, the old one stops when the wave is done.
+                    addCopy(service: s, host: m.to)
+                    applyDomainShift(service: s, from: m.from, to: m.to)
+                    if waveCount[s] == 0 { touched.append(s) }
+                    waveCount[s] += 1
+                    wave.append(m)
+                }
+                for s in touched { waveCount[s] = 0 }
+                touched.removeAll(keepingCapacity: true)
+
+                if wave.isEmpty {
+                    // Deadlock: every remaining move waits for another. Park one instance on a spare.
+                    guard options.useSpareHosts,
+                        let (index, spare) = pickSpare(
+                            pending: rest, candidates: spareCandidates, viaSpare: viaSpare, size: size)
+                    else {
+                        unscheduled = rest
+                        break
+                    }
+                    let m = rest[index]
+                    let s = serviceOf[m.instance]
+                    addCopy(service: s, host: spare)
+                    applyDomainShift(service: s, from: m.from, to: spare)
+                    if let from = m.from { removeCopy(service: s, host: from) }
+                    location[m.instance] = spare
+                    waves.append([Move(instance: m.instance, from: m.from, to: spare)])
+                    viaSpare.insert(m.instance)
+                    if !sparesUsed.contains(spare) { sparesUsed.append(spare) }
+                    rest[index] = Move(instance: m.instance, from: spare, to: m.to)
+                    notes.append(
+                        "wave \(waves.count): \(problem.services[s].name)[\(m.instance - problem.instanceOffset[s])] "
+                            + "parks on spare host \(problem.hosts[spare].name) to break a cycle of moves; "
+                            + "it goes on to \(problem.hosts[m.to].name) later")
+                    pending = rest
+                    continue
+                }
+                // End of wave: old copies stop.
+                for m in wave {
+                    if let from = m.from { removeCopy(service: serviceOf[m.instance], host: from) }
+                    location[m.instance] = m.to
+                }
+                wave.sort { $0.instance < $1.instance }
+                waves.append(wave)
+                pending = rest
+            }
+
+            if !unscheduled.isEmpty {
+                unscheduled.sort { $0.instance < $1.instance }
+                notes.append(
+                    "\(unscheduled.count) move\(unscheduled.count == 1 ? "" : "s") could not be scheduled "
+                        + "without breaking capacity or a placement rule during the migration"
+                        + (spareCandidates.isEmpty ? " (no free host to use as a spare)" : ""))
+            }
+            return MigrationSchedule(
+                waves: waves, spareHosts: sparesUsed.sorted(), unscheduled: unscheduled, kept: kept,
+                finalAssignment: location, notes: notes)
+        }
+
+        /// Picks the blocked move whose departure most likely unblocks others, and a spare host
+        /// that can take it now. Prefers moves out of hosts that other blocked moves target,
+        /// then small instances, then low instance numbers; spares in the same domain first.
+        func pickSpare(pending: [Move], candidates: [Int], viaSpare: Set<Int>, size: [Double]) -> (Int, Int)? {
+            guard !candidates.isEmpty else { return nil }
+            var wanted = [Int: Int]()
+            for m in pending { wanted[m.to, default: 0] += 1 }
+            let order = pending.indices.filter { pending[$0].from != nil && !viaSpare.contains(pending[$0].instance) }
+                .sorted { a, b in
+                    let wa = wanted[pending[a].from!, default: 0]
+                    let wb = wanted[pending[b].from!, default: 0]
+                    if (wa > 0) != (wb > 0) { return wa > 0 }
+                    let sa = size[serviceOf[pending[a].instance]]
+                    let sb = size[serviceOf[pending[b].instance]]
+                    return sa != sb ? sa < sb : pending[a].instance < pending[b].instance
+                }
+            for idx in order {
+                let m = pending[idx]
+                let s = serviceOf[m.instance]
+                let svc = problem.services[s]
+                let limit = domainCount[s].isEmpty ? 0 : max(1, skew(s, domainCount[s]))
+                for spare in candidates {
+                    guard SpreadRules.selectorMatches(problem.hosts[spare], svc), canArrive(service: s, host: spare)
+                    else { continue }
+                    if !domainCount[s].isEmpty {
+                        if domainOfHost[s][spare] < 0 { continue }
+                        if !spreadAllows(service: s, from: m.from, to: spare, limit: limit) { continue }
+                        // The onward move spare→target must not be blocked by spread forever:
+                        // it restores the counts of the direct move, which the target allows.
+                    }
+                    return (idx, spare)
+                }
+            }
+            return nil
+        }
+    }
+}
+
+/// Shared helpers on spread eligibility, used by the scheduler.
+enum SpreadRules {
+    static func selectorMatches(_ host: Host, _ svc: Service) -> Bool {
+        for (k, v) in svc.selector where host.labels[k] != v { return false }
+        return true
+    }
+
+    /// A host makes its domain count for a service's skew when it could take a replica:
+    /// it is active and its labels match the selector (cordoned hosts count only for the
+    /// services they run now, as in `ProblemIndex.eligibleDomains`).
+    static func isEligible(_ host: Host, for svc: Service) -> Bool {
+        host.state == .active && selectorMatches(host, svc)
+    }
+}
