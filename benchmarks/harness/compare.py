@@ -48,18 +48,21 @@ def suite(quick: bool):
         return generate.fleet(n, seed), {"seed": seed, "cpsat": cp, "group": f"fleet-{n // 1000}k"}
 
     if quick:
-        yield P(1000, 3, "exact", 1, cp=True)
+        yield P(300, 3, "exact", 1, cp=True)
+        yield P(1000, 3, "exact", 1)
         yield P(1000, 3, "95", 1)
         for s in (1, 2, 3):
             yield F(1000, s)
         yield F(10000, 1)
     else:
+        yield P(300, 3, "exact", 1, cp=True)
+        yield P(500, 2, "95", 1, cp=True)
         for s in (1, 2, 3):
             yield P(1000, 3, "exact", s, cp=(s == 1))
         for s in (1, 2, 3):
             yield P(1000, 3, "95", s, cp=(s == 1))
         yield P(2000, 2, "exact", 1, cp=True)
-        yield P(1000, 4, "95", 1, cp=True)
+        yield P(1000, 4, "95", 1)
         yield P(1000, 3, "exact", 1, classes=3, cp=True)
         yield P(10000, 4, "exact", 1)
         yield P(10000, 2, "95", 1)
@@ -144,7 +147,13 @@ def evaluate(inv: dict, opts: dict, args, outdir: str) -> dict:
     inv_path = os.path.join(outdir, "inventories", f"{name}.json")
     model.write_inventory(generate.strip_meta(inv), inv_path)
     ffd_out = None
+    prev = (args.reuse_map or {}).get(name)
     for solver in SOLVERS:
+        if solver != "apiary" and prev and solver in prev["solvers"]:
+            rec["solvers"][solver] = prev["solvers"][solver]
+            if solver == "cpsat":
+                rec["lb"] = max(rec["lb"], prev["lb"])
+            continue
         if solver == "apiary":
             if not args.apiary:
                 continue
@@ -170,7 +179,7 @@ def evaluate(inv: dict, opts: dict, args, outdir: str) -> dict:
             if not (opts.get("cpsat") and p.N <= 2000 and not args.no_cpsat):
                 continue
             out, t, info = peers.run_peer("cpsat", p, opts["seed"], time_limit=args.cpsat_time,
-                                          workers=args.cpsat_workers, hint=ffd_out)
+                                          workers=args.cpsat_workers, hint=ffd_out if ffd_out is not None else None)
         else:
             out, t, info = peers.run_peer(solver, p, opts["seed"])
             if solver == "ffd":
@@ -323,7 +332,9 @@ def summarize(recs: list[dict], solvers: list[str]) -> list[str]:
 def render(recs: list[dict], args, started: str, elapsed: float) -> str:
     solvers = [s for s in SOLVERS if any(s in r["solvers"] for r in recs)]
     L = []
-    L.append(f"Run {started} UTC, {elapsed / 60:.1f} min; machine: {machine()}; "
+    L.append(f"Run {started} UTC, {elapsed / 60:.1f} min; machine: {machine()}; load average at the end "
+             f"{os.getloadavg()[0]:.1f} (the 2 cores are shared with other engineers' Swift builds, so "
+             f"absolute times are noisy); "
              f"Apiary: `{args.apiary or 'not run'}`"
              + (f" (--time-limit {args.apiary_time_limit})" if args.apiary_time_limit is not None else " (default time limit)")
              + f"; CP-SAT {args.cpsat_time:.0f} s, {args.cpsat_workers} workers.\n")
@@ -400,7 +411,15 @@ def main():
     ap.add_argument("--only", default=None, help="substring filter on inventory names")
     ap.add_argument("--out", default=None, help="results directory")
     ap.add_argument("--update-readme", action="store_true")
+    ap.add_argument("--reuse", default=None, help="results dir of an earlier run: reuse its peer results "
+                    "(same inventories by name) and run only Apiary")
     args = ap.parse_args()
+    args.reuse_map = {}
+    if args.reuse:
+        with open(os.path.join(args.reuse, "results.jsonl")) as f:
+            for line in f:
+                r = json.loads(line)
+                args.reuse_map[r["name"]] = r
     if args.no_apiary:
         args.apiary = None
     elif args.apiary is None and os.path.exists(DEFAULT_APIARY):

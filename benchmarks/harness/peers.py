@@ -52,6 +52,7 @@ cpsat    OR-Tools CP-SAT: x[i][h] booleans, y[h] host-used booleans, capacity ro
 from __future__ import annotations
 
 import math
+import os
 import time
 
 import numpy as np
@@ -430,14 +431,18 @@ def cpsat(p: Problem, seed: int = 1, time_limit: float = 60.0, workers: int = 2,
     by_host: dict[int, list] = {h: [] for h in keep}
     for (i, h), v in x.items():
         by_host[h].append((i, v))
+    LE = cp_model.LinearExpr
+    zero_req = ~(p.req > 0).any(axis=1)
     for h in keep:
         items = by_host[h]
         for d in range(p.D):
-            coeffs = [(int(p.req[svc[i], d]), v) for i, v in items if p.req[svc[i], d] > 0]
-            if coeffs:
-                m.Add(sum(c * v for c, v in coeffs) <= int(p.usable[h, d]) * y[h])
+            vs = [v for i, v in items if p.req[svc[i], d] > 0]
+            cs = [int(p.req[svc[i], d]) for i, v in items if p.req[svc[i], d] > 0]
+            if vs:
+                m.Add(LE.WeightedSum(vs + [y[h]], cs + [-int(p.usable[h, d])]) <= 0)
         for i, v in items:
-            m.AddImplication(v, y[h])
+            if zero_req[svc[i]]:
+                m.AddImplication(v, y[h])
     # spread host / habitat package name
     groups: dict = {}
     for s in range(p.S):
@@ -497,7 +502,9 @@ def cpsat(p: Problem, seed: int = 1, time_limit: float = 60.0, workers: int = 2,
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit
     solver.parameters.num_workers = workers
+    solver.parameters.cp_model_probing_level = 0  # default probing spends the whole budget in presolve on these models
     solver.parameters.random_seed = seed
+    solver.parameters.log_search_progress = bool(os.environ.get("CPSAT_LOG"))
     st = solver.Solve(m)
     out = np.full(p.N, -1, dtype=np.int64)
     info = {"status": solver.StatusName(st), "bound": None, "vars": len(x)}

@@ -10,7 +10,10 @@ conflict constraint on every intermediate state, no chains or repeated moves, la
 assignments). For reference, first-fit decreasing from scratch (ignores where processes run) and
 the lower bound.
 
-    python3 benchmarks/harness/roadef.py [--apiary PATH] [--only a1_] [--update-readme]
+    python3 benchmarks/harness/roadef.py [--apiary PATH] [--only a1_] [--no-fleets] [--update-readme]
+
+Also (unless --no-fleets): generated fleets (1k, 10k instances; 2 seeds) with every instance on a
+random feasible host, planned move-aware and from scratch (issue 4's hosts/moves target).
 """
 from __future__ import annotations
 
@@ -150,11 +153,90 @@ def run(args):
         for r in rows:
             f.write(json.dumps(r) + "\n")
     md = render(rows, args, started)
+    if args.apiary and not args.no_fleets:
+        md += "\n" + render_fleets(fleet_rows(args, outdir))
     with open(os.path.join(outdir, "roadef.md"), "w") as f:
         f.write(md)
     print(md)
     if args.update_readme:
         update_readme("Running fleets (ROADEF 2012)", md, marker="roadef")
+
+
+def spread_placement(inv: dict, seed: int) -> dict:
+    """Adds a current placement to a generated fleet: every instance on a uniformly random feasible
+    host (a fleet that grew without consolidation, ~20-30 % utilization on the hosts in use)."""
+    p = model.from_inventory(inv)
+    rng = np.random.default_rng(seed + 99)
+    c = peers.Cluster(p)
+    svc = p.svc_of_instance()
+    counts = Counter()
+    for i in range(p.N):
+        s = svc[i]
+        cand = np.flatnonzero(c.feasible(s))
+        if len(cand) == 0:
+            continue
+        h = int(cand[rng.integers(len(cand))])
+        c.place(s, h)
+        counts[(p.host_names[h], p.svc_names[s])] += 1
+    inv = dict(inv)
+    inv["placement"] = [{"host": h, "service": s, "count": k} for (h, s), k in sorted(counts.items())]
+    return inv
+
+
+def fleet_rows(args, outdir: str, sizes=(1000, 10000), seeds=(1, 2)) -> list[dict]:
+    """Move-aware plan vs from-scratch plan on generated fleets with a spread-out current placement."""
+    rows = []
+    for n in sizes:
+        for seed in seeds:
+            inv = spread_placement(generate.fleet(n, seed), seed)
+            name = f"{inv['meta']['name']}-placed"
+            p = model.from_inventory(inv, name)
+            util = (p.req[p.svc_of_instance()].sum(axis=0) / p.usable[sorted(set(p.current[p.current >= 0].tolist()))].sum(axis=0))
+            rec = {"name": name, "instances": p.N, "hosts": p.H, "hosts_before": len(set(p.current[p.current >= 0].tolist())),
+                   "util_before": {d: round(float(u), 3) for d, u in zip(p.dims, util)}, "lb": model.lower_bound(p)[0]}
+            for mode in ("moves", "scratch"):
+                doc_inv = generate.strip_meta(inv) if mode == "moves" else {k: v for k, v in generate.strip_meta(inv).items() if k != "placement"}
+                path = os.path.join(outdir, f"{name}-{mode}.json")
+                model.write_inventory(doc_inv, path)
+                r = run_apiary(args.apiary, path, os.path.join(outdir, f"{name}-{mode}.plan.json"), 1,
+                               args.apiary_time_limit, timeout=args.timeout)
+                if "error" in r:
+                    rec[mode] = {"error": r["error"], "time": r["time"]}
+                    continue
+                out, perr = plan_to_hosts(p, r["doc"])
+                chk = model.verify(p, out)
+                moves = int(((out != p.current) & (out >= 0) & (p.current >= 0)).sum())
+                e = {"hosts": chk.hosts_used, "unplaced": chk.unplaced, "moves": moves, "time": r["time"],
+                     "ok": chk.ok and not perr, "errors": (perr + chk.errors)[:4]}
+                if mode == "moves":
+                    waves = (r["doc"].get("migration") or {}).get("waves", [])
+                    werr = check_waves(p, waves, out, 1)
+                    e["waves"] = len(waves)
+                    e["ok"] = e["ok"] and not werr
+                    e["errors"] += werr[:4]
+                rec[mode] = e
+            rows.append(rec)
+            print(rec, flush=True)
+    return rows
+
+
+def render_fleets(rows) -> str:
+    L = ["Generated fleets (`harness/generate.py fleet`) with every instance on a random feasible host "
+         "(issue 4 target: move-aware plan ≤ from-scratch hosts + 1, with ≤ 60 % of the from-scratch moves):\n",
+         "| fleet | instances | hosts before | util. before (cpu/mem) | lower bound | from scratch: hosts / moves / time | move-aware: hosts / moves / waves / time | moves ratio | checks |",
+         "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        sc, mv = r.get("scratch", {}), r.get("moves", {})
+        if "error" in sc or "error" in mv or not sc or not mv:
+            L.append(f"| {r['name']} | {r['instances']} | {r['hosts_before']} | – | {r['lb']} | {sc.get('error', '–')[:50]} | {mv.get('error', '–')[:50]} | – | error |")
+            continue
+        u = r["util_before"]
+        ratio = mv["moves"] / sc["moves"] if sc["moves"] else float("nan")
+        ok = "ok" if sc["ok"] and mv["ok"] else "✗ " + "; ".join(sc["errors"] + mv["errors"])[:100].replace("|", "/")
+        L.append(f"| {r['name']} | {r['instances']} | {r['hosts_before']} | {u.get('cpu', 0):.2f}/{u.get('memory', 0):.2f} | {r['lb']} | "
+                 f"{sc['hosts']}{' +' + str(sc['unplaced']) + 'u' if sc['unplaced'] else ''} / {sc['moves']} / {sc['time']:.2f} s | "
+                 f"{mv['hosts']}{' +' + str(mv['unplaced']) + 'u' if mv['unplaced'] else ''} / {mv['moves']} / {mv['waves']} / {mv['time']:.2f} s | {ratio:.2f} | {ok} |")
+    return "\n".join(L) + "\n"
 
 
 def render(rows, args, started) -> str:
@@ -188,6 +270,7 @@ def main():
     ap.add_argument("--only", default=None)
     ap.add_argument("--out", default=None)
     ap.add_argument("--update-readme", action="store_true")
+    ap.add_argument("--no-fleets", action="store_true", help="skip the generated fleets with a current placement")
     args = ap.parse_args()
     if args.no_apiary:
         args.apiary = None
