@@ -1,1 +1,0 @@
-// ApiaryReports: see Package.swift for what this target is for.
