@@ -13,9 +13,7 @@ extension UtilizationReport {
 
         body += section("Hosts on versus the lower bound", id: "summary") {
             hostsChart()
-                + "<p class=\"caption\">\(Self.esc(Self.definitions[2].1)) The plan uses "
-                + "\(summary.hostsUsed - summary.lowerBound) host\(summary.hostsUsed - summary.lowerBound == 1 ? "" : "s") "
-                + "more than the bound.</p>"
+                + "<p class=\"caption\">\(Self.esc(Self.definitions[2].1)) \(Self.esc(gapSentence))</p>"
                 + "<details><summary>All summary figures</summary>" + tableHTML(summaryTable, showTitle: false)
                 + "</details>"
         }
@@ -91,7 +89,8 @@ extension UtilizationReport {
         .tablewrap{overflow-x:auto;margin-top:10px}
         table{border-collapse:collapse;font-size:13px;width:100%}
         th,td{padding:5px 8px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
-        th{background:#f0f2f5;font-weight:600;white-space:nowrap}
+        th{background:#f0f2f5;font-weight:600}
+        td:first-child{white-space:nowrap}
         td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
         details summary{cursor:pointer;color:var(--after)}
         dl{display:grid;grid-template-columns:max-content 1fr;gap:6px 14px;margin:0}dt{font-weight:600}dd{margin:0}
@@ -133,6 +132,13 @@ extension UtilizationReport {
         return out + "</tbody></table></div>"
     }
 
+    /// How far the plan is from the proven bound, in words.
+    var gapSentence: String {
+        let gap = summary.hostsUsed - summary.lowerBound
+        if gap <= 0 { return "The plan meets the bound: no valid placement uses fewer hosts." }
+        return "The plan uses \(gap) host\(gap == 1 ? "" : "s") more than the bound: at most \(gap) from the optimum."
+    }
+
     // MARK: Cards
 
     func kpiCards() -> String {
@@ -141,8 +147,8 @@ extension UtilizationReport {
                 + "<div class=\"s\">\(Self.esc(sub))</div></div>"
         }
         var cards = [
-            card("Hosts on", "\(hostsBefore) → \(summary.hostsUsed)", "of \(summary.hostsTotal) in the inventory"),
-            card("Hosts freed", "\(summary.hostsFreed)", "lower bound \(summary.lowerBound) hosts on"),
+            card("Hosts on", "\(hostsBefore) → \(summary.hostsUsed)", "of \(summary.hostsTotal); lower bound \(summary.lowerBound)"),
+            card("Hosts freed", "\(summary.hostsFreed)", "to power off or retire"),
         ]
         var energySub = "over the horizon"
         var carbonSub = "over the horizon"

@@ -66,7 +66,8 @@ extension UtilizationReport {
         if carbon.band != nil {
             carbonText += " (band \(grouped("saved_kgco2e_low"))–\(grouped("saved_kgco2e_high")) kgCO2e)"
         }
-        return "\(hosts); \(carbonText) over the horizon."
+        let days = carbon.assumptions["horizon_days"].map { " (\($0.value) days)" } ?? ""
+        return "\(hosts); \(carbonText) over the horizon\(days)."
     }
 
     /// A summary value as Markdown/HTML show it (grouped, same rounding as the table).
