@@ -187,7 +187,12 @@ struct ReportLoads {
 
     init(problem: Problem) {
         self.problem = problem
-        self.requests = problem.services.filter { $0.count > 0 }.map(\.requests)
+        // Distinct request vectors, smallest first: the "does anything still fit" test stops early.
+        let distinct = Set(problem.services.filter { $0.count > 0 }.map(\.requests))
+        self.requests = distinct.sorted { a, b in
+            let (sa, sb) = (a.values.reduce(0, +), b.values.reduce(0, +))
+            return sa != sb ? sa < sb : a.values.lexicographicallyPrecedes(b.values)
+        }
     }
 
     var dimensionCount: Int { problem.dimensions.count }
@@ -269,11 +274,13 @@ struct ReportLoads {
     }
 
     func stranded(_ used: [Resources], on: [Bool]) -> [UtilizationReport.Stranded] {
-        (0..<dimensionCount).map { d in
+        let closedHosts = problem.hosts.indices.map { on[$0] && isClosed($0, used[$0]) }
+        return (0..<dimensionCount).map { d in
             let dim = problem.dimensions[d]
             let scale = dim.kind == .bytes ? Double(1 << 30) : Double(dim.scale)
             var s = UtilizationReport.Stranded(usable: 0, used: 0, stranded: 0, free: 0, reserve: 0, capacity: 0)
             for h in problem.hosts.indices where on[h] {
+                let closed = closedHosts[h]
                 let capacity = Double(problem.hosts[h].capacity[d]) / scale
                 let usable = Double(problem.usable[h][d]) / scale
                 let u = Double(used[h][d]) / scale
@@ -282,7 +289,7 @@ struct ReportLoads {
                 s.usable += usable
                 s.used += u
                 s.reserve += capacity - usable
-                if isClosed(h, used[h]) { s.stranded += free } else { s.free += free }
+                if closed { s.stranded += free } else { s.free += free }
             }
             return s
         }
