@@ -29,6 +29,8 @@ struct ProblemBuilder {
 
     /// Dimensions always measured in bytes, whatever units their values use.
     static let byteDimensionNames: Set<String> = ["memory", "disk", "storage"]
+    /// Dimensions always counted (in milli-units), so `cpu = "8GiB"` is an error, not bytes.
+    static let countDimensionNames: Set<String> = ["cpu"]
 
     // MARK: - Merge
 
@@ -330,10 +332,11 @@ struct ProblemBuilder {
                 for entry in entries {
                     let k = element.key + ".capacity." + entry.key
                     let known: DimensionKind? = Self.byteDimensionNames.contains(entry.key) ? .bytes : nil
-                    guard let q = quantity(entry.node, k, dimension: entry.key, kind: entry.key == "cpu" ? .count : known)
-                    else { continue }
+                    // Named even when its value is bad, so later checks see every dimension.
                     if !dimensionNames.contains(entry.key) { dimensionNames.append(entry.key) }
-                    if q.hasByteUnit { byteDimensions.insert(entry.key) }
+                    guard let q = quantity(entry.node, k, dimension: entry.key, kind: Self.countDimensionNames.contains(entry.key) ? .count : known)
+                    else { continue }
+                    if q.hasByteUnit && !Self.countDimensionNames.contains(entry.key) { byteDimensions.insert(entry.key) }
                     draft.capacity.append((entry.key, q, entry.node, k))
                 }
             }
@@ -495,6 +498,10 @@ struct ProblemBuilder {
         var requests: [Int: Int64]
     }
 
+    /// Ident texts of `[[package]]` profiles that had errors: a service they would cover gets
+    /// no second, cascading "no profile matches" error.
+    private var brokenProfiles = [String]()
+
     private mutating func buildPackages(_ elements: [Element], dimensions: [Dimension]) -> [Profile] {
         var profiles = [Profile]()
         var firstByIdent = [PackageIdent: Node]()
@@ -505,6 +512,7 @@ struct ProblemBuilder {
             let k = element.key + ".ident"
             guard let text = string(n, k) else { continue }
             guard let ident = PackageIdent(parsing: text) else {
+                brokenProfiles.append(text)
                 diagnostics.add(
                     n, k, "expected a Habitat package ident origin/name[/version[/release]] such as "
                         + "\"core/redis\" or \"smartbee/analytics/2.3.1\", got \(quoted(text))")
@@ -518,9 +526,13 @@ struct ProblemBuilder {
             firstByIdent[ident] = n
             var reqs = [Int: Int64]()
             if let r = required(e, "requests", of: element, "a table such as { cpu = 2, memory = \"6GiB\" }") {
-                guard let parsed = requests(r, element.key + ".requests", dimensions: dimensions) else { continue }
+                guard let parsed = requests(r, element.key + ".requests", dimensions: dimensions) else {
+                    brokenProfiles.append(text)
+                    continue
+                }
                 reqs = parsed
             } else {
+                brokenProfiles.append(text)
                 continue
             }
             profiles.append(Profile(ident: ident, requests: reqs))
@@ -587,7 +599,9 @@ struct ProblemBuilder {
                 let profile = profiles.filter { $0.ident.matches(package) }.max { $0.ident.specificity < $1.ident.specificity }
                 if let profile {
                     for (d, r) in profile.requests { resources[d] = r }
-                } else if overrides.count < dimensions.count {
+                } else if overrides.count < dimensions.count,
+                    !brokenProfiles.contains(where: { $0.hasPrefix(package.origin + "/" + package.name) })
+                {
                     let missing = dimensions.indices.filter { overrides[$0] == nil }.map { dimensions[$0].name }
                     diagnostics.add(
                         packageNode!, element.key + ".package",
