@@ -17,30 +17,30 @@ private func scheduleAndVerify(
 
 @Suite struct MigrationSchedulerTests {
     @Test func singleMoveIsOneWave() {
-        let p = Fleet.problem(
-            hosts: [Fleet.host("a"), Fleet.host("b")], services: [Fleet.service("web.prod", count: 1)], current: [0])
+        let p = MigFleet.problem(
+            hosts: [MigFleet.host("a"), MigFleet.host("b")], services: [MigFleet.service("web.prod", count: 1)], current: [0])
         let s = scheduleAndVerify(p, [1])
         #expect(s.waves == [[Move(instance: 0, from: 0, to: 1)]])
         #expect(s.isComplete && s.spareHosts.isEmpty && s.moveCount == 1)
     }
 
     @Test func noMovesWhenTargetEqualsCurrent() {
-        let p = Fleet.problem(
-            hosts: [Fleet.host("a"), Fleet.host("b")], services: [Fleet.service("web.prod", count: 2)], current: [0, 1])
+        let p = MigFleet.problem(
+            hosts: [MigFleet.host("a"), MigFleet.host("b")], services: [MigFleet.service("web.prod", count: 2)], current: [0, 1])
         let s = scheduleAndVerify(p, [0, 1])
         #expect(s.waves.isEmpty && s.moveCount == 0)
     }
 
     @Test func noCurrentPlacementMeansNoWaves() {
         let p = Problem(
-            dimensions: Fleet.dims, hosts: [Fleet.host("a")], services: [Fleet.service("web.prod", count: 1)],
+            dimensions: MigFleet.dims, hosts: [MigFleet.host("a")], services: [MigFleet.service("web.prod", count: 1)],
             policy: Policy(headroom: [1, 1]))
         #expect(MigrationScheduler.schedule(p, target: [0]).waves.isEmpty)
     }
 
     @Test func startsAppearOnceWithNilFrom() {
-        let p = Fleet.problem(
-            hosts: [Fleet.host("a"), Fleet.host("b")], services: [Fleet.service("web.prod", count: 2, maxUnavailable: 2)],
+        let p = MigFleet.problem(
+            hosts: [MigFleet.host("a"), MigFleet.host("b")], services: [MigFleet.service("web.prod", count: 2, maxUnavailable: 2)],
             current: [0, nil])
         let s = scheduleAndVerify(p, [0, 1])
         #expect(s.waves == [[Move(instance: 1, from: nil, to: 1)]])
@@ -49,9 +49,9 @@ private func scheduleAndVerify(
 
     /// Make-before-break: b is full until x leaves it, so y arrives one wave later.
     @Test func capacityWaitsForDepartures() {
-        let p = Fleet.problem(
-            hosts: [Fleet.host("a"), Fleet.host("b"), Fleet.host("c")],
-            services: [Fleet.service("x.prod", count: 1, cpu: 8), Fleet.service("y.prod", count: 1, cpu: 8)],
+        let p = MigFleet.problem(
+            hosts: [MigFleet.host("a"), MigFleet.host("b"), MigFleet.host("c")],
+            services: [MigFleet.service("x.prod", count: 1, cpu: 8), MigFleet.service("y.prod", count: 1, cpu: 8)],
             current: [1, 0])
         // x: b → c, y: a → b. y cannot start on b while x still runs there (16 > 10 cpu).
         let s = scheduleAndVerify(p, [2, 1])
@@ -60,9 +60,9 @@ private func scheduleAndVerify(
 
     /// Old and new copies both count: the arrivals of a wave are added to the load before it.
     @Test func arrivalsOfOneWaveAddUp() {
-        let p = Fleet.problem(
-            hosts: [Fleet.host("a"), Fleet.host("b"), Fleet.host("c")],
-            services: [Fleet.service("x.prod", count: 1, cpu: 6), Fleet.service("y.prod", count: 1, cpu: 4)],
+        let p = MigFleet.problem(
+            hosts: [MigFleet.host("a"), MigFleet.host("b"), MigFleet.host("c")],
+            services: [MigFleet.service("x.prod", count: 1, cpu: 6), MigFleet.service("y.prod", count: 1, cpu: 4)],
             current: [0, 1])
         // Both go to c (6 + 4 = 10 fits exactly): one wave.
         let s = scheduleAndVerify(p, [2, 2])
@@ -70,26 +70,26 @@ private func scheduleAndVerify(
     }
 
     @Test func maxUnavailableSplitsWaves() {
-        let hosts = (0..<8).map { Fleet.host("h\($0)") }
-        let p = Fleet.problem(
-            hosts: hosts, services: [Fleet.service("web.prod", count: 4, maxUnavailable: 2)], current: [0, 1, 2, 3])
+        let hosts = (0..<8).map { MigFleet.host("h\($0)") }
+        let p = MigFleet.problem(
+            hosts: hosts, services: [MigFleet.service("web.prod", count: 4, maxUnavailable: 2)], current: [0, 1, 2, 3])
         let s = scheduleAndVerify(p, [4, 5, 6, 7])
         #expect(s.waves.map(\.count) == [2, 2])
     }
 
     @Test func policyDefaultMaxUnavailable() {
-        let hosts = (0..<6).map { Fleet.host("h\($0)") }
-        let p = Fleet.problem(
-            hosts: hosts, services: [Fleet.service("web.prod", count: 3)], current: [0, 1, 2], maxUnavailable: 3)
+        let hosts = (0..<6).map { MigFleet.host("h\($0)") }
+        let p = MigFleet.problem(
+            hosts: hosts, services: [MigFleet.service("web.prod", count: 3)], current: [0, 1, 2], maxUnavailable: 3)
         let s = scheduleAndVerify(p, [3, 4, 5])
         #expect(s.waves.map(\.count) == [3])
     }
 
     /// Spread = host on old and new copies: web[0] may land on b only after web[1] has left b.
     @Test func spreadHostHoldsDuringWaves() {
-        let p = Fleet.problem(
-            hosts: [Fleet.host("a"), Fleet.host("b"), Fleet.host("c")],
-            services: [Fleet.service("web.prod", count: 2, maxUnavailable: 2)], current: [0, 1])
+        let p = MigFleet.problem(
+            hosts: [MigFleet.host("a"), MigFleet.host("b"), MigFleet.host("c")],
+            services: [MigFleet.service("web.prod", count: 2, maxUnavailable: 2)], current: [0, 1])
         let s = scheduleAndVerify(p, [1, 2])
         #expect(s.waves == [[Move(instance: 1, from: 1, to: 2)], [Move(instance: 0, from: 0, to: 1)]])
     }
@@ -97,11 +97,11 @@ private func scheduleAndVerify(
     /// Habitat: one instance per package name per host, whatever the service group.
     @Test(arguments: [Supervisor.habitat, .systemd])
     func packageNameRule(supervisor: Supervisor) {
-        let p = Fleet.problem(
-            hosts: [Fleet.host("a"), Fleet.host("b"), Fleet.host("c")],
+        let p = MigFleet.problem(
+            hosts: [MigFleet.host("a"), MigFleet.host("b"), MigFleet.host("c")],
             services: [
-                Fleet.service("redis.prod", count: 1, package: "redis"),
-                Fleet.service("redis.dev", count: 1, package: "redis"),
+                MigFleet.service("redis.prod", count: 1, package: "redis"),
+                MigFleet.service("redis.dev", count: 1, package: "redis"),
             ],
             current: [0, 1], supervisor: supervisor)
         // redis.prod: a → b while redis.dev: b → c.
@@ -110,11 +110,11 @@ private func scheduleAndVerify(
     }
 
     @Test func exclusiveWaitsForOthersToLeave() {
-        let p = Fleet.problem(
-            hosts: [Fleet.host("a"), Fleet.host("b"), Fleet.host("c")],
+        let p = MigFleet.problem(
+            hosts: [MigFleet.host("a"), MigFleet.host("b"), MigFleet.host("c")],
             services: [
-                Fleet.service("db.prod", count: 1, exclusive: true),
-                Fleet.service("web.prod", count: 1),
+                MigFleet.service("db.prod", count: 1, exclusive: true),
+                MigFleet.service("web.prod", count: 1),
             ],
             current: [0, 1])
         // db (exclusive): a → b; web: b → c.
@@ -125,23 +125,23 @@ private func scheduleAndVerify(
     /// Zone spread after every wave: moving q (y→z) first would leave zone y empty (skew 2).
     @Test func zoneSkewOrdersMoves() {
         let hosts = [
-            Fleet.host("x1", zone: "x"), Fleet.host("x2", zone: "x"),
-            Fleet.host("y1", zone: "y"), Fleet.host("y2", zone: "y"),
-            Fleet.host("z1", zone: "z"), Fleet.host("z2", zone: "z"),
+            MigFleet.host("x1", zone: "x"), MigFleet.host("x2", zone: "x"),
+            MigFleet.host("y1", zone: "y"), MigFleet.host("y2", zone: "y"),
+            MigFleet.host("z1", zone: "z"), MigFleet.host("z2", zone: "z"),
         ]
         // 4 replicas: counts (x 2, y 1, z 1) → (x 1, y 1, z 2).
         // Instance 0 on y1 → z2; instance 1 on x1 → y2; 2 on x2 stays; 3 on z1 stays.
-        let p = Fleet.problem(
-            hosts: hosts, services: [Fleet.service("api.prod", count: 4, spread: .zone)], current: [2, 0, 1, 4])
+        let p = MigFleet.problem(
+            hosts: hosts, services: [MigFleet.service("api.prod", count: 4, spread: .zone)], current: [2, 0, 1, 4])
         let s = scheduleAndVerify(p, [5, 3, 1, 4])
         #expect(s.waves == [[Move(instance: 1, from: 0, to: 3)], [Move(instance: 0, from: 2, to: 5)]])
     }
 
     /// A swap between two full hosts deadlocks; a free host breaks the cycle and is reported.
     @Test func cycleUsesSpareHost() {
-        let p = Fleet.problem(
-            hosts: [Fleet.host("a"), Fleet.host("b"), Fleet.host("spare")],
-            services: [Fleet.service("x.prod", count: 1, cpu: 6), Fleet.service("y.prod", count: 1, cpu: 7)],
+        let p = MigFleet.problem(
+            hosts: [MigFleet.host("a"), MigFleet.host("b"), MigFleet.host("spare")],
+            services: [MigFleet.service("x.prod", count: 1, cpu: 6), MigFleet.service("y.prod", count: 1, cpu: 7)],
             current: [0, 1])
         let s = scheduleAndVerify(p, [1, 0])
         #expect(s.isComplete)
@@ -154,9 +154,9 @@ private func scheduleAndVerify(
 
     /// Without a free host the cycle cannot proceed: report it, emit no invalid wave.
     @Test func cycleWithoutSpareIsReported() {
-        let p = Fleet.problem(
-            hosts: [Fleet.host("a"), Fleet.host("b")],
-            services: [Fleet.service("x.prod", count: 1, cpu: 6), Fleet.service("y.prod", count: 1, cpu: 7)],
+        let p = MigFleet.problem(
+            hosts: [MigFleet.host("a"), MigFleet.host("b")],
+            services: [MigFleet.service("x.prod", count: 1, cpu: 6), MigFleet.service("y.prod", count: 1, cpu: 7)],
             current: [0, 1])
         let s = scheduleAndVerify(p, [1, 0])
         #expect(!s.isComplete)
@@ -167,11 +167,11 @@ private func scheduleAndVerify(
 
     /// A host that runs something now or in the target is not a spare; a draining one neither.
     @Test func spareMustBeFreeAndActive() {
-        let p = Fleet.problem(
-            hosts: [Fleet.host("a"), Fleet.host("b"), Fleet.host("d", state: .draining), Fleet.host("c")],
+        let p = MigFleet.problem(
+            hosts: [MigFleet.host("a"), MigFleet.host("b"), MigFleet.host("d", state: .draining), MigFleet.host("c")],
             services: [
-                Fleet.service("x.prod", count: 1, cpu: 6), Fleet.service("y.prod", count: 1, cpu: 7),
-                Fleet.service("z.prod", count: 1, cpu: 1),
+                MigFleet.service("x.prod", count: 1, cpu: 6), MigFleet.service("y.prod", count: 1, cpu: 7),
+                MigFleet.service("z.prod", count: 1, cpu: 1),
             ],
             current: [0, 1, nil])
         let s = scheduleAndVerify(p, [1, 0, 3])  // z starts on c: c is busy after, so no spare
@@ -181,8 +181,8 @@ private func scheduleAndVerify(
 
     /// Instances the target leaves unplaced keep running where they are.
     @Test func runningUnplacedInstancesAreKept() {
-        let p = Fleet.problem(
-            hosts: [Fleet.host("a"), Fleet.host("b")], services: [Fleet.service("web.prod", count: 2, maxUnavailable: 2)],
+        let p = MigFleet.problem(
+            hosts: [MigFleet.host("a"), MigFleet.host("b")], services: [MigFleet.service("web.prod", count: 2, maxUnavailable: 2)],
             current: [0, 1])
         let s = scheduleAndVerify(p, [0, -1])
         #expect(s.kept == [1])
@@ -192,9 +192,9 @@ private func scheduleAndVerify(
 
     /// Relabelling instances within a service turns a swap into no move at all.
     @Test func alignInstancesKeepsInstancesWhereTheyRun() {
-        let p = Fleet.problem(
-            hosts: [Fleet.host("a"), Fleet.host("b"), Fleet.host("c")],
-            services: [Fleet.service("web.prod", count: 3, maxUnavailable: 3)], current: [0, 1, nil])
+        let p = MigFleet.problem(
+            hosts: [MigFleet.host("a"), MigFleet.host("b"), MigFleet.host("c")],
+            services: [MigFleet.service("web.prod", count: 3, maxUnavailable: 3)], current: [0, 1, nil])
         let aligned = MigrationScheduler.alignInstances(p, target: [1, 2, 0])
         #expect(aligned == [0, 1, 2])
         // A running instance takes a slot before one that does not run yet.
@@ -205,18 +205,18 @@ private func scheduleAndVerify(
 
     @Test func alignPrefersSameZone() {
         let hosts = [
-            Fleet.host("x1", zone: "x"), Fleet.host("x2", zone: "x"),
-            Fleet.host("y1", zone: "y"), Fleet.host("y2", zone: "y"),
+            MigFleet.host("x1", zone: "x"), MigFleet.host("x2", zone: "x"),
+            MigFleet.host("y1", zone: "y"), MigFleet.host("y2", zone: "y"),
         ]
-        let p = Fleet.problem(
-            hosts: hosts, services: [Fleet.service("api.prod", count: 2, spread: .zone)], current: [0, 2])
+        let p = MigFleet.problem(
+            hosts: hosts, services: [MigFleet.service("api.prod", count: 2, spread: .zone)], current: [0, 2])
         // The target swaps zones for both instances; aligned, each moves within its zone.
         let aligned = MigrationScheduler.alignInstances(p, target: [3, 1])
         #expect(aligned == [1, 3])
     }
 
-    /// Random fleets: every schedule passes the independent verifier and (nearly always) ends
-    /// at the target; when it does not, the rest is reported as unscheduled moves.
+    /// Random fleets: every schedule passes the independent verifier and ends at the target,
+    /// or reports the moves it could not schedule (see `seededFleetsMostlyComplete` for how rare).
     @Test func randomFleetsProduceValidWaves() async {
         await propertyCheck(count: 200, input: Gen.int(in: 0...1_000_000)) { seed in
             let c = RandomFleet.make(seed: UInt64(seed))
@@ -227,8 +227,13 @@ private func scheduleAndVerify(
                 problem: c.problem, current: c.problem.current!, target: goal, waves: s.waves,
                 spareHosts: s.isComplete ? s.spareHosts : s.spareHosts.filter { !goal.contains($0) })
             #expect(v.isEmpty, "seed \(seed): \(v.map(\.description))")
-            if s.isComplete { #expect(s.finalAssignment == target, "seed \(seed)") }
-            #expect(s.unscheduled.isEmpty, "seed \(seed): \(s.notes)")
+            if s.isComplete {
+                #expect(s.finalAssignment == target, "seed \(seed)")
+            } else {
+                // A cycle no spare host can break (e.g. a zone-spread swap when the spares sit in
+                // other zones) is reported, never scheduled invalidly.
+                #expect(s.notes.contains { $0.contains("could not be scheduled") }, "seed \(seed)")
+            }
         }
     }
 

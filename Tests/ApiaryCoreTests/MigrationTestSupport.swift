@@ -1,7 +1,7 @@
 import ApiaryCore
 
 /// Small builders for migration tests: hosts with cpu/memory in whole units, services by name.
-enum Fleet {
+enum MigFleet {
     static let dims = [Dimension(name: "cpu", kind: .count), Dimension(name: "memory", kind: .bytes)]
 
     static func host(_ name: String, cpu: Int64 = 10, mem: Int64 = 100, zone: String? = nil,
@@ -59,20 +59,20 @@ enum RandomFleet {
         for h in 0..<hostCount {
             let cpu = Int64([8, 16, 16, 32].randomElement(using: &rng)!)
             let state: HostState = Int.random(in: 0..<12, using: &rng) == 0 ? .draining : .active
-            hosts.append(Fleet.host(
+            hosts.append(MigFleet.host(
                 "h\(h)", cpu: cpu, mem: cpu * 4, zone: zones[h % zones.count],
                 labels: ["rack": "r\(h % 2)", "arch": h % 5 == 4 ? "arm64" : "x86_64"], state: state))
         }
         // Two always-free hosts, so a cycle can borrow a spare.
-        hosts.append(Fleet.host("spare0", cpu: 32, mem: 128, zone: "a", labels: ["rack": "r0", "arch": "x86_64"]))
-        hosts.append(Fleet.host("spare1", cpu: 32, mem: 128, zone: "b", labels: ["rack": "r1", "arch": "x86_64"]))
+        hosts.append(MigFleet.host("spare0", cpu: 32, mem: 128, zone: "a", labels: ["rack": "r0", "arch": "x86_64"]))
+        hosts.append(MigFleet.host("spare1", cpu: 32, mem: 128, zone: "b", labels: ["rack": "r1", "arch": "x86_64"]))
         let spares = [hostCount, hostCount + 1]
         var services = [Service]()
         let packages = ["web", "redis", "analytics", "queue"]
         for s in 0..<serviceCount {
             let spread: Spread = [.host, .host, .zone, .label("rack"), .none].randomElement(using: &rng)!
             let cpu = Int64.random(in: 1...6, using: &rng)
-            services.append(Fleet.service(
+            services.append(MigFleet.service(
                 "svc\(s).prod", count: Int.random(in: 1...5, using: &rng), cpu: cpu,
                 mem: cpu * Int64.random(in: 1...4, using: &rng),
                 package: packages.randomElement(using: &rng)!, spread: spread,
@@ -81,7 +81,7 @@ enum RandomFleet {
                 selector: Int.random(in: 0..<6, using: &rng) == 0 ? ["arch": "x86_64"] : [:]))
         }
         let supervisor: Supervisor = rng.next() % 2 == 0 ? .habitat : .systemd
-        let base = Fleet.problem(
+        let base = MigFleet.problem(
             hosts: hosts, services: services, current: Array(repeating: nil, count: services.reduce(0) { $0 + $1.count }),
             supervisor: supervisor)
         // Current: random spread-out placement (some instances not running yet).
@@ -91,7 +91,7 @@ enum RandomFleet {
         let current = place(base, order: order, hostOrder: { _ in allButSpares.shuffled(using: &rng) }, skip: { _ in
             Int.random(in: 0..<8, using: &rng) == 0
         }, pinned: nil)
-        let problem = Fleet.problem(
+        let problem = MigFleet.problem(
             hosts: hosts, services: services, current: current.map { $0 >= 0 ? $0 : nil }, supervisor: supervisor)
         // Target: first fit over a random but fixed host order (consolidating), biggest first;
         // instances on cordoned hosts would stay (none here); never uses the spares.
@@ -118,7 +118,7 @@ enum RandomFleet {
         // treat it as not running (the kept-instance rule has its own test).
         let adjusted: [Int?] = current.indices.map { current[$0] >= 0 && target[$0] >= 0 ? current[$0] : nil }
         return Case(
-            problem: Fleet.problem(hosts: hosts, services: services, current: adjusted, supervisor: supervisor),
+            problem: MigFleet.problem(hosts: hosts, services: services, current: adjusted, supervisor: supervisor),
             target: target)
     }
 
