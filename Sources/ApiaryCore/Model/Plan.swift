@@ -96,6 +96,8 @@ public struct Plan: Sendable {
     public var waves: [[Move]]
     /// Free-form notes for the operator (e.g. a spare host used to break a cycle of moves).
     public var notes: [String]
+    /// Hosts, empty before and after, that the waves borrow to break a cycle of moves.
+    public var spareHosts: [Int] = []
 
     public init(
         assignment: [Int], unplaced: [UnplacedInstance], lowerBound: LowerBound,

@@ -64,7 +64,7 @@ public struct PlacementState: Sendable {
     /// Why host `h` cannot take a new instance of service `s`, or `nil` when it can.
     /// `pinned` admits the host even when cordoned (the instance runs there now).
     /// - Complexity: O(dimensions + selector keys + spread domains)
-    public func rejection(service s: Int, host h: Int, pinned: Bool = false) -> Rejection? {
+    public func rejection(service s: Int, host h: Int, pinned: Bool = false, ignoreSkew: Bool = false) -> Rejection? {
         let host = problem.hosts[h]
         switch host.state {
         case .draining: return .draining
@@ -85,7 +85,7 @@ public struct PlacementState: Sendable {
         if svc.exclusive, Int(hostCount[h]) > mine { return .exclusive }
         if case .host = svc.spread, mine > 0 { return .spreadHost }
         if problem.onePackageNamePerHost, count(ofPackageOf: s, on: h) > 0 { return .packageName }
-        if domain >= 0, !pinned, !domainAccepts(service: s, domain: domain) { return .spreadSkew }
+        if domain >= 0, !pinned, !ignoreSkew, !domainAccepts(service: s, domain: domain) { return .spreadSkew }
         let dims = index.dimensionCount
         let base = h * dims
         let rbase = s * dims
@@ -129,6 +129,40 @@ public struct PlacementState: Sendable {
             hi = max(hi, c)
         }
         return hi - lo <= 1
+    }
+
+    /// True when host `h` (already known to pass state, selector and domain checks) could take
+    /// an instance of `s` once the instances `ejected` (all on `h`) have left it.
+    /// - Complexity: O(dimensions × ejected)
+    public func accepts(service s: Int, host h: Int, ejecting ejected: [Int]) -> Bool {
+        let svc = problem.services[s]
+        var sameService = 0
+        var samePackage = 0
+        for e in ejected {
+            let se = Int(index.serviceOfInstance[e])
+            if se == s { sameService += 1 }
+            if index.packageNameID[se] == index.packageNameID[s] { samePackage += 1 }
+        }
+        let owner = exclusiveOwner[h]
+        if owner >= 0, owner != Int32(s) { return false }
+        let mine = count(ofService: s, on: h) - sameService
+        if svc.exclusive, Int(hostCount[h]) - ejected.count > mine { return false }
+        if case .host = svc.spread, mine > 0 { return false }
+        if problem.onePackageNamePerHost, count(ofPackageOf: s, on: h) - samePackage > 0 { return false }
+        let dims = index.dimensionCount
+        for d in 0..<dims {
+            var load = used[h * dims + d] + index.requestFlat[s * dims + d]
+            for e in ejected { load -= index.requestFlat[Int(index.serviceOfInstance[e]) * dims + d] }
+            if load > index.usableFlat[h * dims + d] { return false }
+        }
+        return true
+    }
+
+    /// Spread domain of host `h` for service `s` (-1 when the service is not domain-balanced
+    /// or the host has no domain).
+    public func domain(ofService s: Int, host h: Int) -> Int32 {
+        let key = index.domainKeyOfService[s]
+        return key >= 0 ? index.hostDomain[Int(key)][h] : -1
     }
 
     // MARK: - Mutations

@@ -17,10 +17,16 @@ struct Construction {
         self.order = order
     }
 
-    /// Runs one construction with the given sort key.
-    func run(key: Scales.SortKey) -> PlacementState {
-        var state = PlacementState(problem: problem, index: index)
-        state.placePinned()
+    /// Runs one construction with the given sort key, from an empty fleet (pinned instances
+    /// aside), or completes `start` when given.
+    func run(key: Scales.SortKey, start: PlacementState? = nil) -> (PlacementState, TreeSet) {
+        var state: PlacementState
+        if let start {
+            state = start
+        } else {
+            state = PlacementState(problem: problem, index: index)
+            state.placePinned()
+        }
         var trees = TreeSet(order: order, problem: problem)
         // Exclusive tenants first: each takes the host it wastes least of.
         let services = problem.services.indices
@@ -35,7 +41,7 @@ struct Construction {
                 placeFirstFit(instance: i, service: s, state: &state, trees: &trees)
             }
         }
-        return state
+        return (state, trees)
     }
 
     func placeFirstFit(instance i: Int, service s: Int, state: inout PlacementState, trees: inout TreeSet) {

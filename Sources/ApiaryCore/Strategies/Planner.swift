@@ -30,7 +30,8 @@ public struct PlannerProgress: Sendable {
     public var lowerBound: Int
 }
 
-/// Entry point of the planning core: construction, then improvement, then the lower bound.
+/// Entry point of the planning core: construction (or the current placement), then
+/// improvement, then migration waves; the lower bound comes with every plan.
 ///
 /// Pure: the caller injects the clock (`elapsed` returns seconds since the start of the
 /// run) and receives progress through a callback; the same problem, options and seed give
@@ -48,17 +49,84 @@ public enum Planner {
         }
         let order = HostOrder.priority(problem, scales: scales, watts: watts)
         let construction = Construction(problem: problem, index: index, scales: scales, order: order)
-        // Several sort keys on inputs small enough to afford it; keep the best.
-        let keys: [Scales.SortKey] = problem.instanceCount <= 20_000 ? Scales.SortKey.allCases : [.dominantShare]
-        var best: PlacementState?
-        for key in keys {
-            let candidate = construction.run(key: key)
-            if best == nil || Self.better(candidate, than: best!) { best = candidate }
+        func report(_ phase: String, _ used: Int) {
+            progress(PlannerProgress(phase: phase, hostsUsed: used, lowerBound: bound.value))
         }
-        var state = best!
-        progress(PlannerProgress(phase: "construction", hostsUsed: state.hostsUsed, lowerBound: bound.value))
-        _ = elapsed
-        return finish(state: &state, bound: bound)
+
+        var state: PlacementState
+        var trees: TreeSet
+        var baseline: PlacementState?
+        if problem.current != nil {
+            // Start from where instances run now: they stay unless the improvement phase
+            // empties their host. Instances that cannot stay (draining host, broken rule, not
+            // running yet) are placed first fit.
+            let start = currentStart(problem, index: index)
+            (state, trees) = construction.run(key: .dominantShare, start: start)
+            baseline = state
+        } else {
+            // Several sort keys on inputs small enough to afford it; keep the best.
+            let keys: [Scales.SortKey] = problem.instanceCount <= 20_000 ? Scales.SortKey.allCases : [.dominantShare]
+            var best: (PlacementState, TreeSet)?
+            for key in keys {
+                let candidate = construction.run(key: key)
+                if best == nil || Self.better(candidate.0, than: best!.0) { best = candidate }
+            }
+            (state, trees) = best!
+        }
+        report("construction", state.hostsUsed)
+
+        if !options.constructionOnly {
+            let deadline = options.timeLimit
+            var improvement = Improvement(problem: problem, scales: scales, maxMoves: options.maxMoves, seed: options.seed)
+            improvement.run(
+                state: &state, trees: &trees, order: order, lowerBound: bound.value,
+                expired: { elapsed() >= deadline }, progress: { report("improvement", $0) })
+        }
+
+        var notes = [String]()
+        if let baseline, options.minHostsFreed > 0 {
+            let freed = baseline.hostsUsed - state.hostsUsed
+            if freed < options.minHostsFreed {
+                notes.append(
+                    "consolidation would free \(freed) host\(freed == 1 ? "" : "s") (< --min-hosts-freed \(options.minHostsFreed)): keeping the current placement"
+                )
+                state = baseline
+            }
+        }
+        var plan = finish(state: &state, bound: bound)
+        plan.notes += notes
+        if problem.current != nil {
+            let aligned = MigrationScheduler.alignInstances(problem, target: plan.assignment)
+            let schedule = MigrationScheduler.schedule(problem, target: aligned)
+            plan.assignment = schedule.finalAssignment
+            plan.waves = schedule.waves
+            plan.spareHosts = schedule.spareHosts
+            plan.notes += schedule.notes
+            // Unplaced entries follow the final assignment (instances kept running are placed).
+            let placedNow = Set(plan.assignment.indices.filter { plan.assignment[$0] >= 0 })
+            plan.unplaced.removeAll { placedNow.contains($0.instance) }
+            let listed = Set(plan.unplaced.map(\.instance))
+            for (i, h) in plan.assignment.enumerated() where h < 0 && !listed.contains(i) {
+                plan.unplaced.append(UnplacedInstance(instance: i, reasons: [:]))
+            }
+            plan.unplaced.sort { $0.instance < $1.instance }
+        }
+        report("done", Set(plan.assignment.filter { $0 >= 0 }).count)
+        return plan
+    }
+
+    /// The current placement as a starting state: every running instance whose host may keep
+    /// it (pinned on a cordoned host, or on an active host with every rule holding).
+    static func currentStart(_ problem: Problem, index: ProblemIndex) -> PlacementState {
+        var state = PlacementState(problem: problem, index: index)
+        state.placePinned()
+        guard let current = problem.current else { return state }
+        for (i, h) in current.enumerated() {
+            guard let h, state.assignment[i] < 0, problem.hosts[h].state == .active else { continue }
+            let s = Int(index.serviceOfInstance[i])
+            if state.rejection(service: s, host: h) == nil { state.place(i, on: h) }
+        }
+        return state
     }
 
     /// Fewer unplaced instances first, then fewer hosts.
@@ -72,9 +140,11 @@ public enum Planner {
     /// Turns a final state into a plan: unplaced instances get their rejection tallies.
     static func finish(state: inout PlacementState, bound: LowerBound) -> Plan {
         var unplaced = [UnplacedInstance]()
+        var tallies = [Int: [Rejection: Int]]()
         for (i, h) in state.assignment.enumerated() where h < 0 {
             let s = Int(state.index.serviceOfInstance[i])
-            unplaced.append(UnplacedInstance(instance: i, reasons: state.rejections(forService: s)))
+            if tallies[s] == nil { tallies[s] = state.rejections(forService: s) }
+            unplaced.append(UnplacedInstance(instance: i, reasons: tallies[s]!))
         }
         return Plan(assignment: state.assignment, unplaced: unplaced, lowerBound: bound)
     }

@@ -1,0 +1,291 @@
+/// The improvement phase: empties hosts one at a time.
+///
+/// A victim host's instances go to a pool; each pool instance is then placed on another host
+/// in use, directly when one has room (first fit through the host trees), otherwise by
+/// *ejection*: it takes the place of one or two lighter instances on some host, which join
+/// the pool instead. The pool's total weight falls strictly with every ejection, so the
+/// search ends; when the pool empties, the victim is free. A failed attempt is rolled back
+/// through an undo log, so every accepted state is valid. This follows the idea of
+/// consistent neighbourhood search (Buljubašić & Vasquez 2016) for vector packing, with the
+/// constraints checked by the same `PlacementState` as construction.
+///
+/// With a current placement, moves are counted against `maxMoves` and victims are tried
+/// cheapest first (fewest instances to move), so a small budget frees the hosts that give
+/// the most for it.
+struct Improvement {
+    let problem: Problem
+    let scales: Scales
+    /// Normalized weight of one instance of each service.
+    let weight: [Double]
+    let current: [Int]?
+    let maxMoves: Int?
+    var rng: SplitMix64
+
+    init(problem: Problem, scales: Scales, maxMoves: Int?, seed: UInt64) {
+        self.problem = problem
+        self.scales = scales
+        weight = problem.services.map { scales.weight($0.requests, .sum) + 1e-9 }
+        current = problem.current.map { $0.map { $0 ?? -1 } }
+        self.maxMoves = maxMoves
+        rng = SplitMix64(seed: seed)
+    }
+
+    private enum Op {
+        case place(Int, Int)
+        case remove(Int, Int)
+    }
+
+    /// Applies operations while recording them so the attempt can be undone.
+    private struct Journal {
+        var ops: [Op] = []
+        var moves: Int
+
+        mutating func place(_ i: Int, _ h: Int, _ s: inout PlacementState, _ t: inout TreeSet, _ cur: [Int]?) {
+            s.place(i, on: h)
+            t.refresh(host: h, state: s)
+            ops.append(.place(i, h))
+            if let cur, cur[i] >= 0 { moves += cur[i] == h ? -1 : 0 }
+        }
+
+        mutating func remove(_ i: Int, _ s: inout PlacementState, _ t: inout TreeSet, _ cur: [Int]?) {
+            let h = s.assignment[i]
+            s.remove(i)
+            t.refresh(host: h, state: s)
+            ops.append(.remove(i, h))
+            if let cur, cur[i] >= 0 { moves += cur[i] == h ? 1 : 0 }
+        }
+
+        mutating func undo(_ s: inout PlacementState, _ t: inout TreeSet) {
+            for op in ops.reversed() {
+                switch op {
+                case .place(let i, let h):
+                    s.remove(i)
+                    t.refresh(host: h, state: s)
+                case .remove(let i, let h):
+                    s.place(i, on: h)
+                    t.refresh(host: h, state: s)
+                }
+            }
+            ops.removeAll()
+        }
+    }
+
+    /// Moves of a state versus the current placement.
+    func moves(_ state: PlacementState) -> Int {
+        guard let current else { return 0 }
+        var n = 0
+        for (i, h) in state.assignment.enumerated() where h >= 0 && current[i] >= 0 && current[i] != h { n += 1 }
+        return n
+    }
+
+    /// Runs until no victim can be emptied, the bound is reached, or `expired()` is true.
+    mutating func run(
+        state: inout PlacementState, trees: inout TreeSet, order: [Int], lowerBound: Int,
+        expired: () -> Bool, progress: (Int) -> Void
+    ) {
+        var instancesOn = [[Int]](repeating: [], count: problem.hosts.count)
+        for (i, h) in state.assignment.enumerated() where h >= 0 { instancesOn[h].append(i) }
+        var failures = Set<Int>()  // victims that failed since the last success
+        var moves = moves(state)
+        while state.hostsUsed > lowerBound && !expired() {
+            let victims = victimOrder(state: state, instancesOn: instancesOn, skip: failures)
+            guard !victims.isEmpty else { break }
+            var freed = false
+            for victim in victims.prefix(64) {
+                if expired() { break }
+                var journal = Journal(moves: moves)
+                if tryEmpty(
+                    victim, state: &state, trees: &trees, journal: &journal, instancesOn: &instancesOn, expired: expired)
+                {
+                    moves = journal.moves
+                    freed = true
+                    failures.removeAll()
+                    progress(state.hostsUsed)
+                    break
+                }
+                failures.insert(victim)
+            }
+            if !freed { break }
+        }
+    }
+
+    /// Used hosts that may be emptied, cheapest first: fewest instances when moves count,
+    /// else the lightest load (for `energy`, the most idle watts per unit of load first).
+    private func victimOrder(state: PlacementState, instancesOn: [[Int]], skip: Set<Int>) -> [Int] {
+        var keyed = [(Int, Double)]()
+        for h in problem.hosts.indices where state.hostCount[h] > 0 && !skip.contains(h) {
+            if problem.hosts[h].state != .active { continue }  // cordoned hosts keep what they run
+            var load = 0.0
+            for i in instancesOn[h] { load += weight[Int(state.index.serviceOfInstance[i])] }
+            var key = load
+            if current != nil { key = Double(instancesOn[h].count) * 1000 + load }
+            if problem.policy.objective == .energy {
+                let idle = problem.hosts[h].power?.idleWatts ?? CarbonSettings.defaultIdleWatts
+                key = key / max(idle, 1)
+            }
+            keyed.append((h, key))
+        }
+        keyed.sort { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }
+        return keyed.map(\.0)
+    }
+
+    private mutating func tryEmpty(
+        _ victim: Int, state: inout PlacementState, trees: inout TreeSet, journal: inout Journal,
+        instancesOn: inout [[Int]], expired: () -> Bool
+    ) -> Bool {
+        var pool = instancesOn[victim]
+        for i in pool { journal.remove(i, &state, &trees, current) }
+        // Where each pool instance came from: domain-balanced services stay in that domain,
+        // so the per-domain counts, and with them the skew, never change.
+        var origin = [Int: Int]()
+        for i in pool { origin[i] = victim }
+        let closed = Set<Int>([victim])
+        var steps = 0
+        let stepLimit = 40 * pool.count + 200
+        let used = problem.hosts.indices.filter {
+            state.hostCount[$0] > 0 && $0 != victim && problem.hosts[$0].state == .active
+        }
+        while let p = pool.popLast() {
+            steps += 1
+            if steps > stepLimit || (steps & 63 == 0 && expired()) {
+                pool.append(p)
+                break
+            }
+            let s = Int(state.index.serviceOfInstance[p])
+            let home = state.domain(ofService: s, host: origin[p]!)
+            if let h = directTarget(instance: p, service: s, home: home, state: state, trees: &trees, closed: closed) {
+                journal.place(p, h, &state, &trees, current)
+            } else if let (h, ejected) = ejection(
+                instance: p, service: s, home: home, state: state, instancesOn: instancesOn, used: used)
+            {
+                for e in ejected {
+                    journal.remove(e, &state, &trees, current)
+                    origin[e] = h
+                    pool.append(e)
+                }
+                journal.place(p, h, &state, &trees, current)
+            } else {
+                pool.append(p)
+                break
+            }
+            if let maxMoves, journal.moves > maxMoves {
+                break
+            }
+            // Keep the pool's heaviest instance last so it is placed next.
+            pool.sort { weight[Int(state.index.serviceOfInstance[$0])] < weight[Int(state.index.serviceOfInstance[$1])] }
+        }
+        let ok = pool.isEmpty && (maxMoves == nil || journal.moves <= maxMoves!)
+        if !ok {
+            journal.undo(&state, &trees)
+            return false
+        }
+        // Rebuild instance lists for touched hosts from the journal.
+        var affected = Set<Int>([victim])
+        for op in journal.ops {
+            switch op {
+            case .place(_, let h), .remove(_, let h): affected.insert(h)
+            }
+        }
+        for h in affected { instancesOn[h].removeAll() }
+        for (i, h) in state.assignment.enumerated() where h >= 0 && affected.contains(h) { instancesOn[h].append(i) }
+        return true
+    }
+
+    /// A used host other than the closed ones that takes `p` as it is, first in priority order.
+    private func directTarget(
+        instance p: Int, service s: Int, home: Int32, state: PlacementState, trees: inout TreeSet, closed: Set<Int>
+    ) -> Int? {
+        let t = trees.tree(forService: s, state: state)
+        let dims = state.index.dimensionCount
+        let pos = state.index.requestFlat.withUnsafeBufferPointer { all in
+            let req = UnsafeBufferPointer(rebasing: all[(s * dims)..<((s + 1) * dims)])
+            return trees.trees[t].first(covering: req) { h in
+                state.hostCount[h] > 0 && !closed.contains(h) && state.domain(ofService: s, host: h) == home
+                    && state.rejection(service: s, host: h, ignoreSkew: true) == nil
+            }
+        }
+        return pos.map { trees.trees[t].hosts[$0] }
+    }
+
+    /// The best host where `p` fits after ejecting one or two instances lighter than `p`
+    /// together; `nil` when none exists.
+    private mutating func ejection(
+        instance p: Int, service s: Int, home: Int32, state: PlacementState, instancesOn: [[Int]], used: [Int]
+    ) -> (Int, [Int])? {
+        let wp = weight[s]
+        let dims = state.index.dimensionCount
+        let index = state.index
+        var best: (Int, [Int])?
+        var bestWeight = wp
+        // Candidate hosts: every used host when few, else a seeded sample.
+        var candidates = [Int]()
+        if used.count <= 256 {
+            candidates = used
+        } else {
+            for _ in 0..<256 { candidates.append(used[Int(rng.next() % UInt64(used.count))]) }
+        }
+        let svc = problem.services[s]
+        for h in candidates {
+            let host = problem.hosts[h]
+            guard state.hostCount[h] > 0, ProblemIndex.matches(selector: svc.selector, labels: host.labels),
+                state.domain(ofService: s, host: h) == home
+            else { continue }
+            // Current members of h (the list may be stale for hosts touched in this attempt).
+            let members = instancesOn[h].filter { state.assignment[$0] == h }
+            // Deficit per dimension if p were added.
+            var deficit = [Int64](repeating: 0, count: dims)
+            var need = false
+            for d in 0..<dims {
+                let over = state.used[h * dims + d] + index.requestFlat[s * dims + d] - index.usableFlat[h * dims + d]
+                if over > 0 {
+                    deficit[d] = over
+                    need = true
+                }
+            }
+            if !need { continue }  // it fits capacity-wise, so some other constraint binds
+            func covers(_ removed: [Int]) -> Bool {
+                for d in 0..<dims where deficit[d] > 0 {
+                    var freed: Int64 = 0
+                    for e in removed { freed += index.requestFlat[Int(index.serviceOfInstance[e]) * dims + d] }
+                    if freed < deficit[d] { return false }
+                }
+                return true
+            }
+            let light = members.filter { e in
+                let se = Int(index.serviceOfInstance[e])
+                return weight[se] < wp && index.pinnedHost[e] < 0
+            }
+            for (a, e1) in light.enumerated() {
+                let w1 = weight[Int(index.serviceOfInstance[e1])]
+                if w1 >= bestWeight { continue }
+                if covers([e1]), state.accepts(service: s, host: h, ejecting: [e1]) {
+                    best = (h, [e1])
+                    bestWeight = w1
+                    continue
+                }
+                for e2 in light[(a + 1)...] {
+                    let w = w1 + weight[Int(index.serviceOfInstance[e2])]
+                    if w >= bestWeight { continue }
+                    if covers([e1, e2]), state.accepts(service: s, host: h, ejecting: [e1, e2]) {
+                        best = (h, [e1, e2])
+                        bestWeight = w
+                    }
+                }
+            }
+        }
+        return best
+    }
+}
+
+/// A small, fast, seedable generator (Steele, Lea & Flood's SplitMix64), so plans replay.
+struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE5_E9B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,77 @@
+import ApiaryCore
+import ApiaryInventory
+import ArgumentParser
+
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check a plan against an inventory with an independent validator.",
+        discussion: """
+            Lists every violation: capacity under headroom, draining and cordoned hosts, \
+            selectors, exclusive tenants, spread (host, zone, label; max skew 1), the Habitat \
+            package-name rule, the move budget, migration waves, and the plan's own summary.
+
+            Exit status: 0 the plan is valid; 1 violations found; 64 bad usage; 65 invalid \
+            inventory or plan document; 66 missing input; 74 I/O error.
+            """)
+
+    @Argument(help: "Inventory files or directories the plan was made from.")
+    var inventory: [String]
+
+    @Option(name: .long, help: "The plan document (apiary plan --format json).")
+    var plan: String
+
+    @Option(name: .shortAndLong, help: "Output format: table or json.")
+    var format: OutputFormat = .table
+
+    func run() throws {
+        let inv = try loadInventory(inventory)
+        let doc = try readPlanDocument(plan)
+        let violations = Verifier(problem: inv.problem).verify(doc)
+        switch format {
+        case .json:
+            struct Report: Encodable {
+                var valid: Bool
+                var violations: [[String: String]]
+            }
+            let report = Report(
+                valid: violations.isEmpty,
+                violations: violations.map { ["kind": $0.kind.rawValue, "message": $0.message] })
+            try emit(encodeJSON(report), to: nil)
+        case .table, .markdown:
+            if violations.isEmpty {
+                try emit(
+                    "OK: \(plan) is a valid plan for \(inventory.joined(separator: " ")) "
+                        + "(\(doc.assignments.count) assignments on \(doc.summary.hostsUsed) hosts, \(doc.unplaced.count) unplaced)\n",
+                    to: nil)
+            } else {
+                var text = "INVALID: \(violations.count) violation\(violations.count == 1 ? "" : "s") in \(plan):\n"
+                for v in violations { text += "  - \(v)\n" }
+                try emit(text, to: nil)
+            }
+        }
+        if !violations.isEmpty { throw ExitCode(1) }
+    }
+}
+
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Check an inventory on its own and summarize it.",
+        discussion: "Exit status: 0 valid; 64 bad usage; 65 invalid inventory; 66 missing input; 74 I/O error.")
+
+    @Argument(help: "Inventory files or directories.")
+    var inventory: [String]
+
+    func run() throws {
+        let inv = try loadInventory(inventory)
+        let p = inv.problem
+        let states = Dictionary(grouping: p.hosts, by: \.state).mapValues(\.count)
+        var text = "OK: \(inv.files.count) file\(inv.files.count == 1 ? "" : "s"), "
+        text += "\(p.hosts.count) hosts (\(HostState.allCases.compactMap { s in states[s].map { "\($0) \(s.rawValue)" } }.joined(separator: ", "))), "
+        text += "\(p.services.count) services, \(p.instanceCount) instances, "
+        text += "dimensions \(p.dimensions.map(\.name).joined(separator: ", "))"
+        if let current = p.current { text += ", \(current.compactMap { $0 }.count) instances running now" }
+        try emit(text + "\n", to: nil)
+    }
+}

@@ -1,1 +1,0 @@
-// Test builders shared by the test targets.
