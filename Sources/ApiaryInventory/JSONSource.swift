@@ -38,6 +38,16 @@ struct JSONSource {
 
     private var current: UInt8? { pos < bytes.count ? bytes[pos] : nil }
 
+    /// The character at the current position, for messages.
+    private var found: String {
+        guard let c = current else { return "the end of the input" }
+        switch c {
+        case 0x0A: return "a newline"
+        case 0x20...0x7E: return "'\(Character(Unicode.Scalar(c)))'"
+        default: return "byte 0x\(String(c, radix: 16))"
+        }
+    }
+
     private mutating func skipSpace() {
         while let c = current, c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D {
             if c == 0x0A { line += 1 }
@@ -46,7 +56,7 @@ struct JSONSource {
     }
 
     private mutating func expect(_ c: UInt8, _ what: String) throws(SyntaxError) {
-        guard current == c else { throw fail("expected \(what)") }
+        guard current == c else { throw fail("expected \(what), got \(found)") }
         pos += 1
     }
 

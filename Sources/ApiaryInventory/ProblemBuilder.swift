@@ -114,7 +114,28 @@ struct ProblemBuilder {
     // MARK: - Value helpers
 
     private func unknownKey(_ key: String, in context: String, allowed: [String]) -> String {
-        "unknown key \(quoted(key)) in \(context); allowed keys: \(allowed.joined(separator: ", "))"
+        var message = "unknown key \(quoted(key)) in \(context)"
+        let close = allowed.map { (key: $0, distance: editDistance($0, key)) }
+            .filter { $0.distance <= max(1, min(2, key.count / 3)) }
+            .min { $0.distance < $1.distance }
+        if let close { message += " (did you mean \(quoted(close.key))?)" }
+        return message + "; allowed keys: \(allowed.joined(separator: ", "))"
+    }
+
+    /// Levenshtein distance, for "did you mean" hints on short keys.
+    private func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a)
+        let b = Array(b)
+        if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var row = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...b.count {
+                row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = row
+        }
+        return previous[b.count]
     }
 
     /// Reports every key of `entries` not in `allowed`.
@@ -343,7 +364,7 @@ struct ProblemBuilder {
             if let p = value(e, "power"),
                 let entries = table(p, element.key + ".power", "a table such as { idle_watts = 110, max_watts = 420 }")
             {
-                checkKeys(entries, allowed: Self.powerKeys, key: element.key + ".power", context: "power")
+                checkKeys(entries, allowed: Self.powerKeys, key: element.key + ".power", context: "a host's power")
                 var idle = CarbonSettings.defaultIdleWatts
                 var maxWatts = CarbonSettings.defaultMaxWatts
                 var ok = true

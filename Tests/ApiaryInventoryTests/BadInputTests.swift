@@ -24,12 +24,12 @@ struct BadCase: CustomTestStringConvertible, Sendable {
 @Suite("Bad inputs: one fixture per case in the spec")
 struct BadInputTests {
     static let cases: [BadCase] = [
-        BadCase("unknown-host-key.toml", key: "host[0].capcity", line: 4, "unknown key \"capcity\" in [[host]]; allowed keys: name, zone, capacity, labels, power, embodied_kgco2e, lifetime_years, state"),
-        BadCase("unknown-top-level-key.toml", key: "polcy", line: 2, "unknown key \"polcy\" in the top level; allowed keys: policy, carbon, host, package, service, placement"),
+        BadCase("unknown-host-key.toml", key: "host[0].capcity", line: 4, "unknown key \"capcity\" in [[host]] (did you mean \"capacity\"?); allowed keys: name, zone, capacity, labels, power, embodied_kgco2e, lifetime_years, state"),
+        BadCase("unknown-top-level-key.toml", key: "polcy", line: 2, "unknown key \"polcy\" in the top level (did you mean \"policy\"?); allowed keys: policy, carbon, host, package, service, placement"),
         BadCase("unknown-service-key.toml", key: "service.redis.cache.replicas", line: 14, "unknown key \"replicas\" in [[service]]"),
-        BadCase("unknown-policy-key.toml", key: "policy.max_move", line: 4, "unknown key \"max_move\" in [policy]; allowed keys: headroom, objective, max_moves, supervisor, max_unavailable"),
+        BadCase("unknown-policy-key.toml", key: "policy.max_move", line: 4, "unknown key \"max_move\" in [policy] (did you mean \"max_moves\"?); allowed keys: headroom, objective, max_moves, supervisor, max_unavailable"),
         BadCase("unknown-carbon-key.toml", key: "carbon.intensity", line: 4, "unknown key \"intensity\" in [carbon]"),
-        BadCase("unknown-power-key.toml", key: "host[0].power.idle", line: 5, "unknown key \"idle\" in power; allowed keys: idle_watts, max_watts"),
+        BadCase("unknown-power-key.toml", key: "host[0].power.idle", line: 5, "unknown key \"idle\" in a host's power; allowed keys: idle_watts, max_watts"),
         BadCase("duplicate-host.toml", key: "host[1].name", line: 7, "duplicate host name \"hive-01\" (first defined at "),
         BadCase("duplicate-service.toml", key: "service.redis.cache.name", line: 16, "duplicate service name \"redis.cache\" (first defined at "),
         BadCase("duplicate-package.toml", key: "package[1].ident", line: 11, "duplicate package profile \"core/redis\" (first defined at "),
@@ -167,7 +167,7 @@ struct BadInputTests {
                 names: ["a.toml", "b.toml"]))
         #expect(errors.errors.map(\.description) == [
             "a.toml:4: host[0].zone: expected a string, got 3",
-            "b.toml:1: polcy: unknown key \"polcy\" in the top level; allowed keys: policy, carbon, host, package, service, placement",
+            "b.toml:1: polcy: unknown key \"polcy\" in the top level (did you mean \"policy\"?); allowed keys: policy, carbon, host, package, service, placement",
         ])
     }
 
