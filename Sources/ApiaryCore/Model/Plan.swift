@@ -98,6 +98,8 @@ public struct Plan: Sendable {
     public var notes: [String]
     /// Hosts, empty before and after, that the waves borrow to break a cycle of moves.
     public var spareHosts: [Int] = []
+    /// Moves the migration could not order into safe waves (their instances stay put).
+    public var unscheduled: [Move] = []
 
     public init(
         assignment: [Int], unplaced: [UnplacedInstance], lowerBound: LowerBound,

@@ -17,14 +17,18 @@ public struct ProblemIndex: Sendable {
     public let domainNames: [[String]]
     /// Eligible domain ids per service (domains with at least one host the service may use).
     public let eligibleDomains: [[Int32]]
-    /// Host each pinned instance must stay on (instances running on cordoned hosts), else -1.
+    /// Host each pinned instance must stay on (instances running on cordoned hosts), -1 for a
+    /// free instance, `ProblemIndex.excluded` for one the planner must leave unplaced.
     public let pinnedHost: [Int32]
     /// Usable capacity per host, flat: host * dimensionCount + d.
     public let usableFlat: [Int64]
     /// Requests per service, flat: service * dimensionCount + d.
     public let requestFlat: [Int64]
 
-    public init(_ problem: Problem) {
+    /// - Parameter stay: instances that must stay on the host they run on now (instance →
+    ///   host, or `ProblemIndex.excluded` to leave it unplaced), on top of those running on
+    ///   cordoned hosts.
+    public init(_ problem: Problem, stay: [Int: Int] = [:]) {
         let dims = problem.dimensions.count
         dimensionCount = dims
         var pkgIDs = [String: Int32]()
@@ -78,6 +82,7 @@ public struct ProblemIndex: Sendable {
                 if let h, problem.hosts[h].state == .cordoned { pinned[i] = Int32(h) }
             }
         }
+        for (i, h) in stay { pinned[i] = Int32(h) }
         pinnedHost = pinned
 
         // Eligible domains: a host is eligible for a service when it is active and matches the
@@ -127,6 +132,9 @@ public struct ProblemIndex: Sendable {
         for svc in problem.services { req.append(contentsOf: svc.requests.values) }
         requestFlat = req
     }
+
+    /// Marks an instance the planner leaves unplaced (see `pinnedHost`).
+    public static let excluded: Int32 = -2
 
     @inlinable
     public static func matches(selector: [String: String], labels: [String: String]) -> Bool {

@@ -37,7 +37,8 @@ struct Construction {
         let rest = services.filter { !problem.services[$0].exclusive }
             .sorted { weights[$0] != weights[$1] ? weights[$0] > weights[$1] : $0 < $1 }
         for s in rest {
-            for i in problem.instanceOffset[s]..<problem.instanceOffset[s + 1] where state.assignment[i] < 0 {
+            for i in problem.instanceOffset[s]..<problem.instanceOffset[s + 1]
+            where state.assignment[i] < 0 && index.pinnedHost[i] != ProblemIndex.excluded {
                 placeFirstFit(instance: i, service: s, state: &state, trees: &trees)
             }
         }
@@ -58,7 +59,8 @@ struct Construction {
     }
 
     func placeExclusive(service s: Int, state: inout PlacementState, trees: inout TreeSet) {
-        for i in problem.instanceOffset[s]..<problem.instanceOffset[s + 1] where state.assignment[i] < 0 {
+        for i in problem.instanceOffset[s]..<problem.instanceOffset[s + 1]
+        where state.assignment[i] < 0 && index.pinnedHost[i] != ProblemIndex.excluded {
             var best = -1
             var bestKey = (0, Double.infinity, 0)
             for (rank, h) in order.enumerated() where state.rejection(service: s, host: h) == nil {

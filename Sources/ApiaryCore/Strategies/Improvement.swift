@@ -115,6 +115,7 @@ struct Improvement {
         var keyed = [(Int, Double)]()
         for h in problem.hosts.indices where state.hostCount[h] > 0 && !skip.contains(h) {
             if problem.hosts[h].state != .active { continue }  // cordoned hosts keep what they run
+            if instancesOn[h].contains(where: { state.index.pinnedHost[$0] >= 0 }) { continue }
             var load = 0.0
             for i in instancesOn[h] { load += weight[Int(state.index.serviceOfInstance[i])] }
             var key = load

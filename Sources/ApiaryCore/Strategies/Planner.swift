@@ -41,7 +41,85 @@ public enum Planner {
         _ problem: Problem, options: PlannerOptions = PlannerOptions(),
         elapsed: () -> Double = { 0 }, progress: (PlannerProgress) -> Void = { _ in }
     ) -> Plan {
+        // With a running fleet, moves the waves cannot order safely are pinned where they run
+        // and the fleet re-planned around them (a few rounds at most).
+        var stay = [Int: Int]()
+        var plan = plan(problem, options: options, stay: stay, elapsed: elapsed, progress: progress)
+        var rounds = 0
+        while let current = problem.current, !plan.unscheduled.isEmpty, rounds < 3 {
+            for m in plan.unscheduled {
+                // Stay where it runs when that host may keep it; otherwise it stops.
+                if let h = current[m.instance], problem.hosts[h].state != .draining {
+                    stay[m.instance] = h
+                } else {
+                    stay[m.instance] = Int(ProblemIndex.excluded)
+                }
+            }
+            rounds += 1
+            plan = Self.plan(problem, options: options, stay: stay, elapsed: elapsed, progress: progress)
+        }
+        if !plan.unscheduled.isEmpty {
+            plan.notes.append("\(plan.unscheduled.count) moves could not be ordered into safe waves; those instances stay where they run")
+        }
+        dropInvalidStays(problem, &plan)
+        return plan
+    }
+
+    /// Instances left where they run (moves that could not be ordered) on a host where a rule
+    /// now breaks are stopped rather than kept in breach: they are listed as unplaced.
+    static func dropInvalidStays(_ problem: Problem, _ plan: inout Plan) {
+        guard problem.current != nil else { return }
+        var moved = Set<Int>()
+        for wave in plan.waves { for m in wave { moved.insert(m.instance) } }
         let index = ProblemIndex(problem)
+        var state = PlacementState(problem: problem, index: index)
+        var order = plan.assignment.indices.filter { plan.assignment[$0] >= 0 }
+        // Everything the waves put in place first, then what stays, so a stay is what gives way.
+        order.sort { (moved.contains($0) ? 0 : 1, $0) < (moved.contains($1) ? 0 : 1, $1) }
+        var dropped = [Int]()
+        for i in order {
+            let h = plan.assignment[i]
+            let s = Int(index.serviceOfInstance[i])
+            if !moved.contains(i), state.rejection(service: s, host: h, pinned: true, ignoreSkew: true) != nil {
+                dropped.append(i)
+                continue
+            }
+            state.place(i, on: h)
+        }
+        // Stays also must not leave a spread service skewed by more than one.
+        for (s, svc) in problem.services.enumerated() where svc.spread.isDomainBalanced {
+            let eligible = index.eligibleDomains[s]
+            guard !eligible.isEmpty else { continue }
+            while true {
+                let load = state.domainLoad(ofService: s)
+                let counts = eligible.map { load[Int($0)] }
+                guard let hi = counts.max(), let lo = counts.min(), hi - lo > 1 else { break }
+                let crowded = Set(eligible.filter { load[Int($0)] == hi })
+                let victim = (problem.instanceOffset[s]..<problem.instanceOffset[s + 1]).first { i in
+                    let h = state.assignment[i]
+                    return h >= 0 && !moved.contains(i) && crowded.contains(state.domain(ofService: s, host: h))
+                        && index.pinnedHost[i] < 0
+                }
+                guard let victim else { break }
+                state.remove(victim)
+                dropped.append(victim)
+            }
+        }
+        guard !dropped.isEmpty else { return }
+        for i in dropped {
+            plan.assignment[i] = -1
+            let s = Int(index.serviceOfInstance[i])
+            plan.unplaced.append(UnplacedInstance(instance: i, reasons: state.rejections(forService: s)))
+        }
+        plan.unplaced.sort { $0.instance < $1.instance }
+        plan.notes.append("\(dropped.count) running instances break a rule where they run and could not be moved safely: they stop")
+    }
+
+    static func plan(
+        _ problem: Problem, options: PlannerOptions, stay: [Int: Int],
+        elapsed: () -> Double, progress: (PlannerProgress) -> Void
+    ) -> Plan {
+        let index = ProblemIndex(problem, stay: stay)
         let scales = Scales(problem)
         let bound = LowerBounds.compute(problem)
         let watts: (Int) -> Double = { h in
@@ -98,7 +176,13 @@ public enum Planner {
         if problem.current != nil {
             let aligned = MigrationScheduler.alignInstances(problem, target: plan.assignment)
             let schedule = MigrationScheduler.schedule(problem, target: aligned)
-            plan.assignment = schedule.finalAssignment
+            // Instances the plan cannot place validly stop (they are listed as unplaced), rather
+            // than keep running where a rule is broken; moves the scheduler could not order
+            // leave their instance where the last wave left it.
+            var final = schedule.finalAssignment
+            for i in schedule.kept { final[i] = aligned[i] }
+            plan.assignment = final
+            plan.unscheduled = schedule.unscheduled
             plan.waves = schedule.waves
             plan.spareHosts = schedule.spareHosts
             plan.notes += schedule.notes
@@ -122,7 +206,9 @@ public enum Planner {
         state.placePinned()
         guard let current = problem.current else { return state }
         for (i, h) in current.enumerated() {
-            guard let h, state.assignment[i] < 0, problem.hosts[h].state == .active else { continue }
+            guard let h, state.assignment[i] < 0, problem.hosts[h].state == .active,
+                index.pinnedHost[i] != ProblemIndex.excluded
+            else { continue }
             let s = Int(index.serviceOfInstance[i])
             if state.rejection(service: s, host: h) == nil { state.place(i, on: h) }
         }

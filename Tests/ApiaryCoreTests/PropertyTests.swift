@@ -1,0 +1,48 @@
+import ApiaryCore
+import PropertyBased
+import Testing
+import TestSupport
+
+@Suite("Properties over random inventories")
+struct PropertyTests {
+    /// Every plan of a random inventory passes the independent verifier, places or explains
+    /// every instance, and never uses fewer hosts than its lower bound.
+    @Test("every plan passes verify (240 random inventories)")
+    func everyPlanVerifies() async {
+        await propertyCheck(count: 240, input: Gen.uint64()) { seed in
+            let problem = RandomInventory.make(seed: seed)
+            let plan = Planner.plan(problem, options: PlannerOptions(timeLimit: 5, seed: seed))
+            let doc = PlanDocumentBuilder.build(problem: problem, plan: plan)
+            let violations = Verifier(problem: problem).verify(doc)
+            #expect(violations.isEmpty, "seed \(seed): \(violations.map(\.description).joined(separator: "; "))")
+            #expect(doc.assignments.count + doc.unplaced.count == problem.instanceCount)
+            if plan.unplaced.isEmpty {
+                #expect(doc.summary.hostsUsed >= plan.lowerBound.value, "seed \(seed): bound above the plan")
+            }
+            for u in doc.unplaced where problem.current == nil {
+                #expect(!u.reasons.isEmpty, "seed \(seed): \(u.service)[\(u.instance)] unplaced without reasons")
+            }
+        }
+    }
+
+    /// On random fleets with a current placement, the waves are valid and end at the plan.
+    @Test("waves from a current placement verify and end at the plan")
+    func wavesVerify() async {
+        await propertyCheck(count: 120, input: Gen.uint64()) { seed in
+            var problem = RandomInventory.make(seed: seed)
+            if problem.current == nil {
+                problem = Problem(
+                    dimensions: problem.dimensions, hosts: problem.hosts, services: problem.services,
+                    policy: problem.policy,
+                    current: (0..<problem.instanceCount).map { i in
+                        let h = (i * 7 + Int(seed % 13)) % problem.hosts.count
+                        return problem.hosts[h].state == .cordoned ? nil : h
+                    })
+            }
+            let plan = Planner.plan(problem, options: PlannerOptions(timeLimit: 5, seed: seed))
+            let doc = PlanDocumentBuilder.build(problem: problem, plan: plan)
+            let violations = Verifier(problem: problem).verify(doc)
+            #expect(violations.isEmpty, "seed \(seed): \(violations.map(\.description).joined(separator: "; "))")
+        }
+    }
+}
