@@ -448,8 +448,16 @@ public enum MigrationScheduler {
                         + "without breaking capacity or a placement rule during the migration"
                         + (spareCandidates.isEmpty ? " (no free host to use as a spare)" : ""))
             }
+            // A spare that still holds a parked instance (its onward move was left unscheduled) is
+            // where that instance ends: it is then an ordinary destination, not a spare, unless
+            // other instances passed through it (then it stays listed and the verifier says so).
+            var spares = Set(sparesUsed)
+            for h in sparesUsed where totalCopies[h] > 0 {
+                let passedThrough = waves.joined().contains { $0.from == h }
+                if !passedThrough { spares.remove(h) }
+            }
             return MigrationSchedule(
-                waves: waves, spareHosts: sparesUsed.sorted(), unscheduled: unscheduled, kept: kept,
+                waves: waves, spareHosts: spares.sorted(), unscheduled: unscheduled, kept: kept,
                 finalAssignment: location, notes: notes)
         }
 
