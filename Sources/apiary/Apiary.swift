@@ -16,6 +16,7 @@ struct Apiary: AsyncParsableCommand {
             PlanCommand.self,
             VerifyCommand.self,
             ValidateCommand.self,
+            ReportCommand.self,
         ]
     )
 }

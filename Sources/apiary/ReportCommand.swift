@@ -1,0 +1,72 @@
+import ApiaryCore
+import ApiaryInventory
+import ApiaryReports
+import ArgumentParser
+
+extension ReportFormat: ExpressibleByArgument {}
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write a utilization, energy and carbon report for capacity planners.",
+        discussion: """
+            INVENTORY is one or more TOML/JSON files or directories. With --plan the report \
+            describes that plan (a document written by `apiary plan --format json` for this \
+            inventory); without it, apiary plans the inventory first (same options as `plan`).
+
+            html is one self-contained file (inline CSS and SVG charts, nothing fetched); \
+            markdown, csv and json carry the same numbers, rounded identically. The output has \
+            no timestamp unless --generated-at is given, so the same inputs give the same bytes.
+
+            Exit status: 0 written; 64 bad usage; 65 invalid inventory or a plan that does not \
+            match it; 66 missing input; 74 I/O error.
+            """)
+
+    @Argument(help: "Inventory files or directories.")
+    var inventory: [String]
+
+    @Option(name: .long, help: "A plan document (apiary plan --format json); without it, plan now.")
+    var plan: String?
+
+    @Option(name: .shortAndLong, help: "Output format: html, markdown, csv or json.")
+    var format: ReportFormat = .html
+
+    @Option(name: .shortAndLong, help: "Write the report to this file instead of stdout (atomically).")
+    var output: String?
+
+    @Option(name: .long, help: "Report title.")
+    var title: String = "Apiary utilization report"
+
+    @Option(name: .long, help: "A timestamp to print in the report (omitted by default for reproducible output).")
+    var generatedAt: String?
+
+    @OptionGroup var planning: PlanningOptions
+
+    func run() throws {
+        let inv = try loadInventory(inventory)
+        let problem = inv.problem
+        let document: PlanDocument
+        let assignment: [Int]
+        if let plan {
+            document = try readPlanDocument(plan)
+            do {
+                assignment = try PlanReader.assignment(of: document, for: problem)
+            } catch {
+                printError("error: \(plan): \(error.description)")
+                throw ExitStatus.dataError
+            }
+            if let digest = document.inventory?.digest, digest != inv.digest {
+                printError(
+                    "warning: \(plan) was planned from a different inventory (digest \(digest.prefix(12)), "
+                        + "this one \(inv.digest.prefix(12))); figures the plan carries are reported as planned")
+            }
+        } else {
+            let (result, doc) = runPlanner(inv, options: planning, showProgress: isTerminal(2))
+            document = doc
+            assignment = result.assignment
+        }
+        let report = UtilizationReport(
+            problem: problem, document: document, assignment: assignment, title: title, generatedAt: generatedAt)
+        try emit(report.render(format), to: output)
+    }
+}
