@@ -47,7 +47,11 @@ let package = Package(
         // Placement-order store: GRDB records and append-only migrations.
         .target(
             name: "ApiaryStore",
-            dependencies: ["ApiaryCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "ApiaryCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         // libsystemd (sd_notify, sd_journal_sendv) for the daemon.
@@ -73,6 +77,7 @@ let package = Package(
         .target(
             name: "ApiaryAgent",
             dependencies: [
+                "ApiaryStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,1 +1,0 @@
-// ApiaryAgent: see Package.swift for what this target is for.

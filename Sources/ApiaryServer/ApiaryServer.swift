@@ -1,1 +1,0 @@
-// ApiaryServer: see Package.swift for what this target is for.

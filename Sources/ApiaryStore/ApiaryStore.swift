@@ -1,1 +1,0 @@
-// ApiaryStore: see Package.swift for what this target is for.

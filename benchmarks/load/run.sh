@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Load benchmark for `apiary serve`: 5,000 simulated hosts long-polling their orders plus
+# 1,000 status posts per second on loopback, against one server process (release build).
+#
+#   benchmarks/load/run.sh            # short mode: 60 s
+#   benchmarks/load/run.sh --long     # 10 minutes
+#   HOSTS=2000 RATE=500 DURATION=120 benchmarks/load/run.sh
+#
+# Needs python3 with aiohttp (installed into benchmarks/load/.venv on first run, from PyPI).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+HOSTS=${HOSTS:-5000}
+RATE=${RATE:-1000}
+DURATION=${DURATION:-60}
+WAIT=${WAIT:-30}
+PORT=${PORT:-19632}
+if [[ "${1:-}" == "--long" ]]; then DURATION=600; fi
+WORK=$(mktemp -d /tmp/apiary-load.XXXXXX)
+SCRATCH=${SCRATCH:-.build-srv-release}
+RESULTS="$ROOT/benchmarks/load/results"
+mkdir -p "$RESULTS"
+
+VENV="$ROOT/benchmarks/load/.venv"
+if [[ ! -x "$VENV/bin/python" ]]; then
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet 'aiohttp>=3.9'
+fi
+
+echo "== building apiary (release, scratch $SCRATCH)"
+swift build -c release --scratch-path "$SCRATCH" --product apiary 2>&1 | tail -1
+APIARY="$ROOT/$SCRATCH/release/apiary"
+
+echo "== store: $HOSTS hosts, one plan, $HOSTS host tokens"
+python3 benchmarks/load/make_plan.py "$HOSTS" "$WORK/plan1.json" d
+python3 benchmarks/load/make_plan.py "$HOSTS" "$WORK/plan2.json" e
+"$APIARY" apply "$WORK/plan1.json" --db "$WORK/load.db" >/dev/null
+HOSTARGS=()
+for ((i = 0; i < HOSTS; i++)); do HOSTARGS+=(--host "$(printf 'host-%05d' "$i")"); done
+"$APIARY" token issue "${HOSTARGS[@]}" --db "$WORK/load.db" >"$WORK/tokens.tsv" 2>/dev/null
+
+ulimit -n 65536 || true
+"$APIARY" serve --db "$WORK/load.db" --listen "127.0.0.1:$PORT" --log-level warning >"$WORK/serve.out" 2>"$WORK/serve.err" &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 100); do grep -q listening "$WORK/serve.out" 2>/dev/null && break; sleep 0.1; done
+echo "== server pid $SERVER, RSS at start $(grep VmRSS /proc/$SERVER/status | awk '{print $2}') KiB"
+
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+echo "== load: $HOSTS pollers (wait=$WAIT s), $RATE status posts/s, $DURATION s; a new generation at half time"
+"$VENV/bin/python" benchmarks/load/loadgen.py --base "http://127.0.0.1:$PORT" --tokens "$WORK/tokens.tsv" \
+    --hosts "$HOSTS" --rate "$RATE" --duration "$DURATION" --wait "$WAIT" --pid "$SERVER" \
+    --apply-cmd "'$APIARY' apply '$WORK/plan2.json' --db '$WORK/load.db' --force >/dev/null" \
+    --out "$RESULTS/load-$STAMP.json"
+echo "== server CPU time: $(ps -o times= -p $SERVER) s; metrics excerpt:"
+curl -s "http://127.0.0.1:$PORT/metrics" | grep -E '^apiary_(generation|hosts_|long_polls)' || true
+kill -TERM $SERVER; wait $SERVER || true
+echo "== results in $RESULTS/load-$STAMP.json; work dir $WORK"
