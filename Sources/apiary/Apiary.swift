@@ -17,8 +17,6 @@ struct Apiary: AsyncParsableCommand {
             VerifyCommand.self,
             ValidateCommand.self,
             ReportCommand.self,
-            ExplainCommand.self,
-            ImportCommand.self,
             ApplyCommand.self,
             HistoryCommand.self,
             RollbackCommand.self,
