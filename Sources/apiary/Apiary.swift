@@ -17,6 +17,8 @@ struct Apiary: AsyncParsableCommand {
             VerifyCommand.self,
             ValidateCommand.self,
             ReportCommand.self,
+            ExplainCommand.self,
+            ImportCommand.self,
             ApplyCommand.self,
             HistoryCommand.self,
             RollbackCommand.self,

@@ -126,5 +126,5 @@ struct PlanCommand: ParsableCommand {
 /// The terraform-style diff of a running fleet, when there is a current placement.
 func diffSection(_ problem: Problem, _ plan: Plan, _ doc: PlanDocument, color: Bool) -> String {
     guard problem.current != nil else { return "" }
-    return ""
+    return "\n" + PlanRenderer(title: "", color: color).diff(doc)
 }
