@@ -78,6 +78,13 @@ def min_moves(p: model.Problem, current: np.ndarray, target: np.ndarray) -> int:
     return int(sum(max(0, running[s] - stay[s]) for s in running))
 
 
+def moves_lower_bound(p: model.Problem, hosts_after: int) -> int:
+    """Moves any plan on `hosts_after` hosts needs: every running instance outside the
+    `hosts_after` hosts that run the most instances now has to move."""
+    cnt = np.bincount(p.current[p.current >= 0], minlength=p.H)
+    return int((p.current >= 0).sum() - np.sort(cnt)[::-1][:hosts_after].sum())
+
+
 def check_host_rules_in_waves(p: model.Problem, waves: list) -> list[str]:
     """spread=host and exclusivity on the union of old and new copies during each wave."""
     errs: list[str] = []
@@ -142,7 +149,8 @@ def run_one(args, n: int, util: float, seed: int, outdir: str) -> dict:
             werr = check_waves(p, waves, out, int(inv["policy"].get("max_unavailable", 1)))
             werr += check_host_rules_in_waves(p, waves)
             e.update(waves=len(waves), spares=len(mig.get("spare_hosts") or []),
-                     max_wave=max((len(w) for w in waves), default=0))
+                     max_wave=max((len(w) for w in waves), default=0),
+                     moves_lb=moves_lower_bound(p, chk.hosts_used))
             e["ok"] = e["ok"] and not werr
             e["errors"] += werr[:4]
         rec[mode] = e
@@ -155,24 +163,27 @@ def render(rows: list[dict], args, started: str) -> str:
          + (f" --time-limit {args.time_limit}" if args.time_limit is not None else " (default time limit)")
          + "; `python3 benchmarks/harness/fleet.py" + (" " + " ".join(args.argv) if args.argv else "") + "`.\n",
          "| fleet | instances | hosts | util. before (cpu/mem) | lower bound | from scratch: hosts / moves raw / min / time "
-         "| move-aware: hosts / moves / waves / time | hosts Δ | moves / scratch min | targets | checks |",
-         "|---|---|---|---|---|---|---|---|---|---|---|"]
+         "| move-aware: hosts / moves / waves / time | hosts Δ | moves / scratch min | moves lower bound | targets | checks |",
+         "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         sc, mv = r.get("scratch", {}), r.get("moves", {})
         if not sc or not mv or "error" in sc or "error" in mv:
             err = (sc.get("error") or mv.get("error") or "–")[:60].replace("|", "/")
-            L.append(f"| {r['name']} | {r['instances']} | {r['hosts']} | – | {r['lb']} | – | – | – | – | – | {err} |")
+            L.append(f"| {r['name']} | {r['instances']} | {r['hosts']} | – | {r['lb']} | – | – | – | – | – | – | {err} |")
             continue
         u = r["util_before"]
         ratio = mv["moves"] / sc["min_moves"] if sc["min_moves"] else float("nan")
         dh = mv["hosts"] - sc["hosts"]
         met = "✓" if dh <= 1 and ratio <= 0.6 else "✗"
+        lbm = mv["moves_lb"]
+        if ratio > 0.6 and sc["min_moves"] and lbm > 0.6 * sc["min_moves"]:
+            met += f" (≤ 60 % impossible: any {mv['hosts']}-host plan moves ≥ {lbm / sc['min_moves']:.2f})"
         ok = "ok" if sc["ok"] and mv["ok"] else "✗ " + "; ".join(sc["errors"] + mv["errors"])[:100].replace("|", "/")
         unp = lambda e: f" +{e['unplaced']}u" if e["unplaced"] else ""  # noqa: E731
         L.append(
             f"| {r['name']} | {r['instances']} | {r['hosts_before']} | {u.get('cpu', 0):.2f}/{u.get('memory', 0):.2f} | {r['lb']} | "
             f"{sc['hosts']}{unp(sc)} / {sc['moves']} / {sc['min_moves']} / {sc['time']:.2f} s | "
-            f"{mv['hosts']}{unp(mv)} / {mv['moves']} / {mv['waves']} / {mv['time']:.2f} s | {dh:+d} | {ratio:.2f} | {met} | {ok} |")
+            f"{mv['hosts']}{unp(mv)} / {mv['moves']} / {mv['waves']} / {mv['time']:.2f} s | {dh:+d} | {ratio:.2f} | {lbm} | {met} | {ok} |")
     return "\n".join(L) + "\n"
 
 
@@ -201,7 +212,10 @@ def main():
     ap.add_argument("--out", default=None)
     ap.add_argument("--update-readme", action="store_true")
     args = ap.parse_args()
-    args.argv = [a for a in sys.argv[1:] if a != "--update-readme" and not a.startswith("--apiary")]
+    shown = {"--sizes": args.sizes, "--utils": args.utils, "--seeds": args.seeds}
+    if args.time_limit is not None:
+        shown["--time-limit"] = args.time_limit
+    args.argv = [f"{k} {v}" for k, v in shown.items()]
     args.apiary = args.apiary or DEFAULT_APIARY
     if not os.path.exists(args.apiary):
         sys.exit(f"no apiary binary at {args.apiary} (build: swift build -c release --scratch-path .build-bench)")
