@@ -247,9 +247,12 @@ struct PeriodicService: Service {
     let body: @Sendable () async -> Void
 
     func run() async throws {
-        while !Task.isCancelledOrShuttingDown {
-            try? await Task.sleep(for: interval)
-            await body()
+        // Sleeping is cut short by graceful shutdown, so the group stops at once.
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: interval)
+                await body()
+            }
         }
     }
 }

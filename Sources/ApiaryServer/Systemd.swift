@@ -70,7 +70,7 @@ struct SystemdService: Service {
                 } else {
                     logger.warning("orders loop stalled for \(age); withholding watchdog ping")
                 }
-                try? await Task.sleep(for: interval)
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             }
         } onGracefulShutdown: {
             Systemd.notify("STOPPING=1\nSTATUS=stopping")

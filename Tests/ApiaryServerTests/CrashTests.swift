@@ -17,38 +17,49 @@ struct CrashTests {
         let binary = try #require(Fixtures.apiaryBinary)
         let dir = try TemporaryDirectory()
         let db = dir.path("crash.db")
-        let hosts = 3000
-        let plan = Fixtures.bigPlan(hosts: hosts, services: 150, count: 100, digest: String(repeating: "c", count: 64))
+        let hosts = 2000
+        let plan = Fixtures.bigPlan(hosts: hosts, services: 100, count: 60, digest: String(repeating: "c", count: 64))
         let moves = plan.migration!.waves[0].count
         let planPath = dir.path("big.json")
         try JSONEncoder().encode(plan).write(to: URL(fileURLWithPath: planPath))
 
-        func apply() throws -> Process {
+        /// Starts `apiary apply` and returns once it printed "applying", which it does right
+        /// before opening the write transaction.
+        func apply() async throws -> Process {
             let process = Process()
             process.executableURL = binary
             process.arguments = ["apply", planPath, "--db", db]
             process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
+            let pipe = Pipe()
+            process.standardError = pipe
             try process.run()
+            let handle = pipe.fileHandleForReading
+            _ = await Task.detached { () -> Bool in
+                var text = ""
+                while true {
+                    let data = handle.availableData
+                    if data.isEmpty { return false }
+                    text += String(decoding: data, as: UTF8.self)
+                    if text.contains("applying") { return true }
+                }
+            }.value
             return process
         }
 
-        // One clean run gives the first generation and the time a full apply takes.
+        // One clean run gives the first generation and how long the write takes.
+        let first = try await apply()
         let start = ContinuousClock.now
-        let first = try apply()
         first.waitUntilExit()
+        let window = ContinuousClock.now - start
         #expect(first.terminationStatus == 0)
-        let full = ContinuousClock.now - start
 
         var killedBefore = 0
         var killedAfter = 0
         var expected = 1
-        for round in 0..<14 {
-            let process = try apply()
-            // Most of a run is process start and JSON decoding; aim at the rest, where the
-            // transaction is written.
-            let fraction = Double.random(in: 0.35...1.1)
-            try await Task.sleep(for: full * fraction)
+        for round in 0..<12 {
+            let process = try await apply()
+            // Kill somewhere inside the write (or just after it).
+            try await Task.sleep(for: window * Double.random(in: 0...1.2))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
 
@@ -57,15 +68,22 @@ struct CrashTests {
             #expect(latest == expected || latest == expected + 1, "round \(round): generation \(latest), expected \(expected) or \(expected + 1)")
             if latest == expected { killedBefore += 1 } else { killedAfter += 1 }
             expected = latest
-            try store.pool.read { db in
-                #expect(try String.fetchOne(db, sql: "PRAGMA integrity_check") == "ok")
-                #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM generation") == latest)
-                #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM host_order") == latest * hosts)
-                #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM wave_move") == latest * moves)
-                #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM host_order WHERE generation > ?", arguments: [latest]) == 0)
+            let (integrity, generations, orders, waveMoves, orphans) = try await store.pool.read { db in
+                (
+                    try String.fetchOne(db, sql: "PRAGMA integrity_check"),
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM generation"),
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM host_order"),
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM wave_move"),
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM host_order WHERE generation > ?", arguments: [latest])
+                )
             }
+            #expect(integrity == "ok")
+            #expect(generations == latest)
+            #expect(orders == latest * hosts)
+            #expect(waveMoves == latest * moves)
+            #expect(orphans == 0)
         }
-        print("crash test: \(killedBefore) kills left the old generation, \(killedAfter) found the new one (full apply \(full))")
+        print("crash test: \(killedBefore) kills left the old generation, \(killedAfter) found the new one (write window \(window))")
         #expect(killedBefore > 0)
     }
 }

@@ -31,8 +31,9 @@ struct EndToEndTests {
         let dir = try TemporaryDirectory()
         let store = try OrderStore(path: dir.path("e2e.db"), create: true)
         try store.apply(try Fixtures.plan("three-hosts-a.json"))
-        var tokens: [String: String] = [:]
-        for host in Self.hosts { tokens[host] = try store.issueToken(role: .host(host)).token }
+        var issued: [String: String] = [:]
+        for host in Self.hosts { issued[host] = try store.issueToken(role: .host(host)).token }
+        let tokens = issued
         let server = OrderServer(
             store: store, configuration: ServerConfiguration(host: "127.0.0.1", port: 0, pollInterval: .milliseconds(50)),
             logger: Fixtures.logger)
