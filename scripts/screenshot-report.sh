@@ -40,19 +40,23 @@ shoot() { # shoot OUT.png WIDTH HEIGHT
     [[ -s "$1" ]] || { echo "error: chromium wrote no screenshot to $1" >&2; exit 1; }
 }
 
-shoot "$PWD/docs/report-demo.png" "$width" "$height"
+# One tall capture gives both pictures: headless Chromium's viewport is shorter than --window-size
+# (it keeps room for browser UI), so a 1366×900 window does not show 900 pixels of page. The layout
+# only depends on the width, so the first 900 rows of the tall capture are the laptop screen.
+# (ImageMagick's default policy refuses images over 16K pixels high.)
+shoot "$tmp/tall.png" "$width" 15000
 
-# Full page: a very tall window, then crop the empty tail (the page background is uniform).
-shoot "$tmp/tall.png" "$width" 20000
-if command -v identify >/dev/null && identify -version 2>/dev/null | grep -q ImageMagick; then
-    # %@ is the bounding box of the non-background content: WxH+X+Y.
-    box=$(convert "$tmp/tall.png" -bordercolor '#f6f7f9' -border 1 -format '%@' info:)
-    content_h=${box#*x}; content_h=${content_h%%+*}
-    top=${box##*+}
-    crop_h=$((content_h + top + 24))
-    convert "$tmp/tall.png" -crop "${width}x${crop_h}+0+0" +repage docs/report-demo-full.png
-else
-    echo "warning: ImageMagick not found; docs/report-demo-full.png is not cropped" >&2
-    cp "$tmp/tall.png" docs/report-demo-full.png
-fi
+magick=""
+for candidate in /usr/bin/convert convert; do
+    if "$candidate" -version 2>/dev/null | grep -q ImageMagick; then magick=$candidate; break; fi
+done
+[[ -n "$magick" ]] || { echo "error: ImageMagick not found (apt-get install -y imagemagick)" >&2; exit 1; }
+
+"$magick" "$tmp/tall.png" -crop "${width}x${height}+0+0" +repage docs/report-demo.png
+# Full page: crop the empty tail. %@ is the bounding box of the non-background content, WxH+X+Y.
+box=$("$magick" "$tmp/tall.png" -bordercolor '#f6f7f9' -border 1 -format '%@' info:)
+content_h=${box#*x}; content_h=${content_h%%+*}
+top=${box##*+}
+crop_h=$((content_h + top + 24))
+"$magick" "$tmp/tall.png" -crop "${width}x${crop_h}+0+0" +repage docs/report-demo-full.png
 echo "wrote docs/report-demo.html, docs/report-demo.png, docs/report-demo-full.png" >&2

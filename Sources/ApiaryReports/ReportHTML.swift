@@ -29,8 +29,7 @@ extension UtilizationReport {
         }
         body += section("Energy and carbon", id: "carbon") {
             "<div class=\"grid\">" + energyChart(kWh: true) + energyChart(kWh: false) + "</div>"
-                + "<p class=\"caption\">Bars: headline figures under the \(Self.esc(powerCurve)) power curve. Whiskers: "
-                + "the same placement under the linear and the fan curve.</p>"
+                + "<p class=\"caption\">Whiskers: the same placements under the linear and the fan power curve.</p>"
                 + tableHTML(carbonTable, showTitle: false) + tableHTML(curvesTable)
         }
         body += section("By grid zone", id: "zones") { zonesChart() + tableHTML(zonesTable, showTitle: false) }
@@ -91,7 +90,8 @@ extension UtilizationReport {
         th,td{padding:5px 8px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
         th{background:#f0f2f5;font-weight:600}
         td:first-child{white-space:nowrap}
-        td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+        td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+        td.n{white-space:nowrap}
         details summary{cursor:pointer;color:var(--after)}
         dl{display:grid;grid-template-columns:max-content 1fr;gap:6px 14px;margin:0}dt{font-weight:600}dd{margin:0}
         @media print{body{background:#fff}section{break-inside:avoid}}
@@ -209,9 +209,11 @@ extension UtilizationReport {
     /// One dimension: utilization of every host, sorted, before (line) and after (area).
     func utilizationChart(_ d: Int) -> String {
         let dim = dimensions[d]
-        let before = hosts.map { $0.onBefore ? $0.utilizationBefore[d] : 0 }.sorted(by: >)
-        let after = hosts.map { $0.onAfter ? $0.utilizationAfter[d] : 0 }.sorted(by: >)
-        let n = max(1, hosts.count)
+        // Only hosts that have this dimension (a gpu chart of gpu hosts).
+        let withDimension = hosts.indices.filter { hasCapacity[$0][d] }
+        let before = withDimension.map { hosts[$0].onBefore ? hosts[$0].utilizationBefore[d] : 0 }.sorted(by: >)
+        let after = withDimension.map { hosts[$0].onAfter ? hosts[$0].utilizationAfter[d] : 0 }.sorted(by: >)
+        let n = max(1, withDimension.count)
         let width = 560.0
         let height = 230.0
         let left = 40.0
@@ -230,8 +232,8 @@ extension UtilizationReport {
             svg += "<text class=\"axis\" x=\"\(Self.fmt(left - 5))\" y=\"\(Self.fmt(y(tick) + 4))\" text-anchor=\"end\">\(Int((tick * 100).rounded()))%</text>"
         }
         // The freed tail: hosts on before but not after.
-        let onAfter = hosts.filter(\.onAfter).count
-        let onBefore = hosts.filter(\.onBefore).count
+        let onAfter = withDimension.filter { hosts[$0].onAfter }.count
+        let onBefore = withDimension.filter { hosts[$0].onBefore }.count
         if onBefore > onAfter {
             svg += "<rect x=\"\(Self.fmt(x(onAfter)))\" y=\"\(Self.fmt(top))\" width=\"\(Self.fmt(x(onBefore) - x(onAfter)))\" height=\"\(Self.fmt(plotH))\" fill=\"#2e8b57\" opacity=\"0.08\"/>"
             let label = "\(onBefore - onAfter) freed"
@@ -243,10 +245,10 @@ extension UtilizationReport {
         // Headroom: the planner fills each host to at most this line.
         let hy = y(dim.headroom)
         svg += "<line x1=\"\(Self.fmt(left))\" x2=\"\(Self.fmt(width - right))\" y1=\"\(Self.fmt(hy))\" y2=\"\(Self.fmt(hy))\" stroke=\"#e07b24\" stroke-dasharray=\"5 4\"/>"
-        svg += "<text x=\"\(Self.fmt(width - right - 2))\" y=\"\(Self.fmt(hy - 4))\" text-anchor=\"end\" fill=\"#e07b24\">headroom \(ReportNumber(dim.headroom, .percent).text())%</text>"
+        svg += "<text x=\"\(Self.fmt(left + 4))\" y=\"\(Self.fmt(hy - 4))\" fill=\"#e07b24\">headroom \(ReportNumber(dim.headroom, .percent).text())%</text>"
         svg += "<line x1=\"\(Self.fmt(left))\" x2=\"\(Self.fmt(width - right))\" y1=\"\(Self.fmt(y(0)))\" y2=\"\(Self.fmt(y(0)))\" stroke=\"#6b7280\"/>"
         svg += "<text class=\"axis\" x=\"\(Self.fmt(left))\" y=\"\(Self.fmt(height - 14))\">host 1</text>"
-        svg += "<text class=\"axis\" x=\"\(Self.fmt(width - right))\" y=\"\(Self.fmt(height - 14))\" text-anchor=\"end\">host \(hosts.count)</text>"
+        svg += "<text class=\"axis\" x=\"\(Self.fmt(width - right))\" y=\"\(Self.fmt(height - 14))\" text-anchor=\"end\">host \(withDimension.count)</text>"
         svg += "<text class=\"axis\" x=\"\(Self.fmt(left + plotW / 2))\" y=\"\(Self.fmt(height - 14))\" text-anchor=\"middle\">hosts, sorted by \(Self.esc(dim.name)) utilization</text>"
         svg += "</svg>"
         let caption = "\(dim.name): \(ReportNumber(utilizationBefore[d], .percent).text())% → "

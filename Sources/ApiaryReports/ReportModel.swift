@@ -21,9 +21,10 @@ public struct UtilizationReport: Sendable {
         public var usable: Double
         /// Requested by the instances placed there.
         public var used: Double
-        /// Free usable capacity on hosts where no instance of any service fits any more.
+        /// Free usable capacity that cannot be used: another dimension of its host is full (≥ 95 %
+        /// of usable requested), or no instance of any service fits on the host any more.
         public var stranded: Double
-        /// Free usable capacity on hosts that could still take an instance.
+        /// The rest of the free usable capacity.
         public var free: Double
         /// Capacity held back by headroom (capacity - usable).
         public var reserve: Double
@@ -49,7 +50,7 @@ public struct UtilizationReport: Sendable {
         public var wattsAfter: Double
         public var kgCO2eBefore: Double
         public var kgCO2eAfter: Double
-        /// After the plan: no instance of any service fits in what is left (nil when it still could, or off).
+        /// After the plan: the fullest dimension of a host with stranded capacity (nil when none, or off).
         public var strandedBy: String?
     }
 
@@ -70,6 +71,8 @@ public struct UtilizationReport: Sendable {
     public var strandedBefore: [Stranded]
     public var strandedAfter: [Stranded]
     public var hosts: [HostRow]
+    /// Per host and dimension: the host has capacity there.
+    public var hasCapacity: [[Bool]]
     public var carbon: PlanDocument.Carbon
     public var zones: [PlanDocument.Carbon.ZoneEntry]
     public var curves: [String: PlanDocument.Carbon.CurveEntry]
@@ -123,6 +126,7 @@ public struct UtilizationReport: Sendable {
         self.strandedBefore = loads.stranded(before, on: onBefore)
         self.strandedAfter = loads.stranded(after, on: onAfter)
 
+        self.hasCapacity = problem.hosts.map { h in h.capacity.values.map { $0 > 0 } }
         let docHosts = Dictionary(document.hosts.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let countsBefore = loads.instanceCounts(model.currentAssignment)
         let countsAfter = loads.instanceCounts(assignment)
@@ -251,15 +255,29 @@ struct ReportLoads {
         }
     }
 
+    /// A dimension counts as full at this share of its usable capacity.
+    static let fullShare = 0.95
+
     /// True when no instance of any service fits in what host `h` has left (resources only).
     func isClosed(_ h: Int, _ used: Resources) -> Bool {
         let free = Resources((0..<dimensionCount).map { d in max(0, problem.usable[h][d] - used[d]) })
         return !requests.contains { $0.fits(in: free) }
     }
 
-    /// For a closed host, the dimension that is fullest (used / usable); nil when something still fits.
+    /// Per dimension, whether host `h`'s free usable capacity there is stranded: another dimension
+    /// is full (≥ 95 % of its usable capacity requested), or no instance of any service fits at all.
+    func strandedDimensions(of h: Int, _ used: Resources) -> [Bool] {
+        let full = (0..<dimensionCount).map { d in
+            let usable = problem.usable[h][d]
+            return usable > 0 && Double(used[d]) >= Self.fullShare * Double(usable)
+        }
+        let closed = isClosed(h, used)
+        return (0..<dimensionCount).map { d in closed || full.indices.contains { $0 != d && full[$0] } }
+    }
+
+    /// For a host with stranded capacity, its fullest dimension (used / usable); nil when nothing is stranded.
     func bindingDimension(of h: Int, _ used: Resources) -> String? {
-        guard isClosed(h, used) else { return nil }
+        guard strandedDimensions(of: h, used).contains(true) else { return nil }
         var best = 0
         var bestShare = -1.0
         for d in 0..<dimensionCount {
@@ -274,13 +292,12 @@ struct ReportLoads {
     }
 
     func stranded(_ used: [Resources], on: [Bool]) -> [UtilizationReport.Stranded] {
-        let closedHosts = problem.hosts.indices.map { on[$0] && isClosed($0, used[$0]) }
+        let strandedMask = problem.hosts.indices.map { on[$0] ? strandedDimensions(of: $0, used[$0]) : [] }
         return (0..<dimensionCount).map { d in
             let dim = problem.dimensions[d]
             let scale = dim.kind == .bytes ? Double(1 << 30) : Double(dim.scale)
             var s = UtilizationReport.Stranded(usable: 0, used: 0, stranded: 0, free: 0, reserve: 0, capacity: 0)
             for h in problem.hosts.indices where on[h] {
-                let closed = closedHosts[h]
                 let capacity = Double(problem.hosts[h].capacity[d]) / scale
                 let usable = Double(problem.usable[h][d]) / scale
                 let u = Double(used[h][d]) / scale
@@ -289,7 +306,7 @@ struct ReportLoads {
                 s.usable += usable
                 s.used += u
                 s.reserve += capacity - usable
-                if closed { s.stranded += free } else { s.free += free }
+                if strandedMask[h][d] { s.stranded += free } else { s.free += free }
             }
             return s
         }

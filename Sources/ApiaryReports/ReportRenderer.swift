@@ -51,11 +51,22 @@ extension UtilizationReport {
     var headerLines: [String] {
         var lines = [String]()
         if let inv = inventory {
-            lines.append("Inventory: \(inv.files.joined(separator: ", ")) (sha256 \(inv.digest.prefix(12)))")
+            lines.append("Inventory: \(Self.describeFiles(inv.files)) (sha256 \(inv.digest.prefix(12)))")
             if let objective = inv.objective { lines.append("Objective: \(objective)") }
         }
         if let generatedAt { lines.append("Generated: \(generatedAt)") }
         return lines
+    }
+
+    /// "a.toml, b.toml", or "fixtures/demo/ (5 files)" when many files share one directory.
+    static func describeFiles(_ files: [String]) -> String {
+        func directory(_ f: String) -> Substring { f.lastIndex(of: "/").map { f[...$0] } ?? "" }
+        if files.count > 2, let first = files.first, !directory(first).isEmpty,
+            files.allSatisfy({ directory($0) == directory(first) })
+        {
+            return "\(directory(first)) (\(files.count) files)"
+        }
+        return files.joined(separator: ", ")
     }
 
     /// One sentence with the result, numbers as in the tables.

@@ -117,9 +117,10 @@ extension UtilizationReport {
         ("utilization", "Requested resources / raw capacity, over the hosts that are on."),
         (
             "stranded",
-            "Free usable capacity (capacity × headroom − requested) on a host that is on, where not one more instance "
-                + "of any service in the inventory fits by resources alone (placement rules aside): capacity left "
-                + "unusable because another dimension is full. The binding dimension is the host's fullest one."
+            "Free usable capacity (capacity × headroom − requested) of a dimension, on a host that is on, "
+                + "that cannot be used because another dimension of that host is full (at least 95 % of its usable "
+                + "capacity requested), or because not one more instance of any service fits on the host by "
+                + "resources alone (placement rules aside). The host's binding dimension is its fullest one."
         ),
         ("lower_bound", "A proven lower bound on the number of hosts any valid placement needs."),
         (
@@ -196,13 +197,13 @@ extension UtilizationReport {
     public var strandedTable: ReportTable {
         ReportTable(
             id: "stranded", title: "Stranded capacity",
-            note: Self.definitions[1].1 + " Shares are of the raw capacity of the hosts on.",
+            note: Self.definitions[1].1 + " After the plan unless marked before; shares are of the raw capacity of the hosts on.",
             columns: [
                 .text("dimension", "Dimension"), .text("unit", "Unit"),
-                .number("capacity_after", "Capacity after"), .number("used_after", "Requested after"),
-                .number("stranded_after", "Stranded after"), .number("stranded_after_pct", "Stranded after %"),
-                .number("free_after", "Free, placeable after"),
-                .number("stranded_before", "Stranded before"), .number("stranded_before_pct", "Stranded before %"),
+                .number("capacity_after", "Capacity"), .number("used_after", "Requested"),
+                .number("stranded_after", "Stranded"), .number("stranded_after_pct", "Stranded %"),
+                .number("free_after", "Free, placeable"),
+                .number("stranded_before", "Before: stranded"), .number("stranded_before_pct", "Before: stranded %"),
             ],
             rows: dimensions.indices.map { d in
                 let a = strandedAfter[d]
@@ -310,12 +311,12 @@ extension UtilizationReport {
         columns += [
             .number("watts_before", "W before"), .number("watts_after", "W after"),
             .number("kgco2e_before", "kgCO2e before"), .number("kgco2e_after", "kgCO2e after"),
-            .text("stranded_by", "Full in"),
+            .text("stranded_by", "Binding"),
         ]
         return ReportTable(
             id: "hosts", title: "Hosts",
-            note: "Utilization is left empty for a host that is off. \"Full in\": after the plan, no instance of any "
-                + "service fits on this host any more; the named dimension is its fullest.",
+            note: "Utilization is left empty for a host that is off. \"Binding\": after the plan, the host has "
+                + "stranded capacity and this is its fullest dimension.",
             columns: columns,
             rows: hosts.map { h in
                 var cells: [ReportCell] = [

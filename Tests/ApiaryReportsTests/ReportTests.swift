@@ -288,6 +288,31 @@ import Testing
         #expect(report.warnings.contains { $0.contains("no current placement") })
     }
 
+    @Test func strandedByAFullDimensionEvenWhenSmallInstancesStillFit() throws {
+        // 55 of 57.6 usable GiB requested (95.5 %): the host's free cpu is stranded by memory, although
+        // the small service (1 core, 1 GiB) would still fit. Memory's own free 2.6 GiB is not stranded.
+        let problem = Problem(
+            dimensions: [Self.cpu, Self.memory],
+            hosts: [ApiaryCore.Host(name: "m0", capacity: Resources([16_000, 64 * Self.gib]))],
+            services: [
+                Service(
+                    name: "big.prod", package: PackageIdent(origin: "acme", name: "big"), count: 1,
+                    requests: Resources([2_000, 55 * Self.gib])),
+                Service(
+                    name: "small.prod", package: PackageIdent(origin: "acme", name: "small"), count: 1,
+                    requests: Resources([1_000, 1 * Self.gib])),
+            ],
+            policy: Policy(headroom: [0.9, 0.9]))
+        let plan = Plan(assignment: [0, -1], unplaced: [], lowerBound: LowerBound(value: 1, argument: []))
+        let doc = PlanDocumentBuilder.build(problem: problem, plan: plan)
+        let report = UtilizationReport(problem: problem, document: doc, assignment: [0, -1])
+        #expect(abs(report.strandedAfter[0].stranded - 12.4) < 1e-9)  // 14.4 usable − 2 requested
+        #expect(report.strandedAfter[1].stranded == 0)
+        #expect(abs(report.strandedAfter[1].free - 2.6) < 1e-9)
+        #expect(report.hosts[0].strandedBy == "memory")
+        #expect(report.hostsTable.text(row: "m0", column: "stranded_by") == "memory")
+    }
+
     @Test func deterministicAndSelfContained() throws {
         let (a, _) = try Self.report()
         let (b, _) = try Self.report()
