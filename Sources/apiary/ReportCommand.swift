@@ -49,16 +49,17 @@ struct ReportCommand: ParsableCommand {
         let assignment: [Int]
         if let plan {
             document = try readPlanDocument(plan)
+            let otherInventory = document.inventory.map { $0.digest != inv.digest } ?? false
+            if otherInventory, let digest = document.inventory?.digest {
+                printError(
+                    "warning: \(plan) was planned from a different inventory (sha256 \(digest.prefix(12)), "
+                        + "this one \(inv.digest.prefix(12))); figures the plan carries are reported as planned")
+            }
             do {
                 assignment = try PlanReader.assignment(of: document, for: problem)
             } catch {
                 printError("error: \(plan): \(error.description)")
                 throw ExitStatus.dataError
-            }
-            if let digest = document.inventory?.digest, digest != inv.digest {
-                printError(
-                    "warning: \(plan) was planned from a different inventory (digest \(digest.prefix(12)), "
-                        + "this one \(inv.digest.prefix(12))); figures the plan carries are reported as planned")
             }
         } else {
             let (result, doc) = runPlanner(inv, options: planning, showProgress: isTerminal(2))
