@@ -35,6 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 from harness import generate, model  # noqa: E402
 from harness.compare import BENCH, DEFAULT_APIARY, machine, plan_to_hosts, run_apiary  # noqa: E402
+from harness import roadef  # noqa: E402
 from harness.roadef import check_waves, spread_placement  # noqa: E402
 
 README = os.path.join(BENCH, "README.md")
@@ -187,13 +188,13 @@ def render(rows: list[dict], args, started: str) -> str:
     return "\n".join(L) + "\n"
 
 
-def update_readme(md: str) -> None:
+def update_readme(md: str, begin: str = MARK_BEGIN, end: str = MARK_END) -> None:
     with open(README) as f:
         text = f.read()
-    block = f"{MARK_BEGIN}\n{md}{MARK_END}"
-    if MARK_BEGIN in text and MARK_END in text:
-        a = text.index(MARK_BEGIN)
-        b = text.index(MARK_END) + len(MARK_END)
+    block = f"{begin}\n{md}{end}"
+    if begin in text and end in text:
+        a = text.index(begin)
+        b = text.index(end) + len(end)
         text = text[:a] + block + text[b:]
     else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
@@ -211,6 +212,10 @@ def main():
     ap.add_argument("--timeout", type=float, default=600)
     ap.add_argument("--out", default=None)
     ap.add_argument("--update-readme", action="store_true")
+    ap.add_argument("--roadef", action="store_true",
+                    help="instead: the ROADEF 2012 instances through harness/roadef.py (per instance hosts "
+                         "before -> after, moves, waves, time), recorded in this section")
+    ap.add_argument("--only", default=None, help="with --roadef: only instances whose id contains this")
     args = ap.parse_args()
     shown = {"--sizes": args.sizes, "--utils": args.utils, "--seeds": args.seeds}
     if args.time_limit is not None:
@@ -222,6 +227,15 @@ def main():
     outdir = args.out or os.path.join(BENCH, "results", "fleet-" + dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ"))
     os.makedirs(outdir, exist_ok=True)
     started = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    if args.roadef:
+        rargs = argparse.Namespace(apiary=args.apiary, apiary_time_limit=args.time_limit, timeout=args.timeout,
+                                   only=args.only, out=outdir, update_readme=False, no_fleets=True)
+        roadef.run(rargs)
+        with open(os.path.join(outdir, "roadef.md")) as f:
+            md = f.read()
+        if args.update_readme:
+            update_readme(md, "<!-- fleet-roadef:begin -->", "<!-- fleet-roadef:end -->")
+        return
     rows = []
     for n in [int(x) for x in args.sizes.split(",")]:
         for util in [float(x) for x in args.utils.split(",")]:
