@@ -56,6 +56,7 @@ public final class OrdersCache: Service, Sendable {
             return Array(state.waiters.values)
         }
         for waiter in woken { waiter.continuation.resume() }
+        Systemd.notify("STATUS=serving generation \(latest) to \(orders.count) hosts")
         logger.info("serving generation \(latest)", metadata: ["hosts": "\(orders.count)", "woken": "\(woken.count)"])
     }
 

@@ -5,6 +5,7 @@
 #   benchmarks/load/run.sh            # short mode: 60 s
 #   benchmarks/load/run.sh --long     # 10 minutes
 #   HOSTS=2000 RATE=500 DURATION=120 benchmarks/load/run.sh
+#   APIARY=/path/to/apiary benchmarks/load/run.sh   # skip the build, use this binary
 #
 # Needs python3 with aiohttp (installed into benchmarks/load/.venv on first run, from PyPI).
 set -euo pipefail
@@ -27,9 +28,12 @@ if [[ ! -x "$VENV/bin/python" ]]; then
     "$VENV/bin/pip" install --quiet 'aiohttp>=3.9'
 fi
 
-echo "== building apiary (release, scratch $SCRATCH)"
-swift build -c release --scratch-path "$SCRATCH" --product apiary 2>&1 | tail -1
-APIARY="$ROOT/$SCRATCH/release/apiary"
+if [[ -z "${APIARY:-}" ]]; then
+    echo "== building apiary (release, scratch $SCRATCH)"
+    swift build -c release --scratch-path "$SCRATCH" --product apiary 2>&1 | tail -1
+    APIARY="$ROOT/$SCRATCH/release/apiary"
+fi
+echo "== binary: $APIARY"
 
 echo "== store: $HOSTS hosts, one plan, $HOSTS host tokens"
 python3 benchmarks/load/make_plan.py "$HOSTS" "$WORK/plan1.json" d
