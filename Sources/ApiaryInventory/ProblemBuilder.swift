@@ -37,8 +37,6 @@ struct ProblemBuilder {
     mutating func build(documents: [Node]) -> Problem? {
         var policy = [Node.Entry]()
         var carbon = [Node.Entry]()
-        var policyNode: Node?
-        var carbonNode: Node?
         var arrays: [String: [Element]] = [:]
         for document in documents {
             guard let entries = document.table else { continue }
@@ -51,10 +49,8 @@ struct ProblemBuilder {
                         continue
                     }
                     if entry.key == "policy" {
-                        policyNode = policyNode ?? node
                         merge(table, into: &policy, key: "policy")
                     } else {
-                        carbonNode = carbonNode ?? node
                         merge(table, into: &carbon, key: "carbon")
                     }
                 case "host", "package", "service", "placement":
@@ -84,7 +80,6 @@ struct ProblemBuilder {
         let profiles = buildPackages(arrays["package"] ?? [], dimensions: dimensions)
         let services = buildServices(arrays["service"] ?? [], dimensions: dimensions, profiles: profiles)
         let current = buildPlacement(arrays["placement"] ?? [], hosts: hosts, services: services)
-        _ = (policyNode, carbonNode)
 
         guard diagnostics.errors.isEmpty else { return nil }
         return Problem(
