@@ -14,6 +14,7 @@ struct ProblemBuilder {
         var entries: [Node.Entry]
     }
 
+    static let largestInteger: Int64 = 10_000_000
     static let topLevelKeys = ["policy", "carbon", "host", "package", "service", "placement"]
     static let policyKeys = ["headroom", "objective", "max_moves", "supervisor", "max_unavailable"]
     static let carbonKeys = ["grid_intensity", "pue", "horizon_days", "power_curve", "fan_r", "off_watts", "zones"]
@@ -171,8 +172,13 @@ struct ProblemBuilder {
             diagnostics.add(node, key, "expected an integer ≥ \(minimum), got \(node.shown)")
             return nil
         }
-        guard i >= minimum, i <= Int64(Int32.max) else {
+        guard i >= minimum else {
             diagnostics.add(node, key, "expected an integer ≥ \(minimum), got \(i)")
+            return nil
+        }
+        // Counts become arrays of instances: keep them to what a fleet can hold.
+        guard i <= Self.largestInteger else {
+            diagnostics.add(node, key, "expected an integer ≤ \(Self.largestInteger), got \(i)")
             return nil
         }
         return Int(i)
