@@ -149,7 +149,7 @@ def evaluate(inv: dict, opts: dict, args, outdir: str) -> dict:
     ffd_out = None
     prev = (args.reuse_map or {}).get(name)
     for solver in SOLVERS:
-        if solver != "apiary" and prev and solver in prev["solvers"]:
+        if solver != "apiary" and prev and solver in prev["solvers"] and (prev["hosts"], prev["instances"]) == (p.H, p.N):
             rec["solvers"][solver] = prev["solvers"][solver]
             if solver == "cpsat":
                 rec["lb"] = max(rec["lb"], prev["lb"])

@@ -91,7 +91,7 @@ def vectorpack(quick: bool = False) -> list[dict]:
                 continue  # negative sizes (Caprara triplets): skipped, see dataset README
             opt = int(k["OPT"])
             out.append(_packing_inventory(
-                f"vbp-{fam}-{base}", caps, max(opt + opt // 4 + 2, int(k["best_overall"]) + 2), items,
+                f"vbp-{fam}-{base}", caps, opt + opt // 2 + 5, items,
                 {"family": f"vbp-{fam}", "optimum": opt, "lb": int(k["LB"]),
                  "best_heuristic": int(k["best_overall"])}, group_identical=False))
     return out
@@ -125,7 +125,7 @@ def bpplib(quick: bool = False) -> list[dict]:
             items = [(int(t),) for t in tok[2:2 + n]]
             opt = int(r["best_ub"])
             out.append(_packing_inventory(
-                f"bpp-{r['instance']}", [c], opt + opt // 4 + 2, items,
+                f"bpp-{r['instance']}", [c], opt + opt // 2 + 5, items,
                 {"family": f"bpp-{folder.split('/')[0]}", "optimum": opt, "lb": int(r["best_lb"])}))
     return out
 

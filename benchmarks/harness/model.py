@@ -273,7 +273,9 @@ def verify(p: Problem, host_of: np.ndarray, max_errors: int = 5) -> Check:
             dom = p.domain_of(sp)
             if any(dom[h] is None for h in hs):
                 err(f"spread {sp}: service {p.svc_names[s]} on a host without that domain")
-            eligible = {dom[h] for h in range(p.H) if selm[h] and dom[h] is not None and p.states[h] != "draining"}
+            cur_hosts = set(cur[p.offset[s]:p.offset[s + 1]].tolist()) if cur is not None else set()
+            eligible = {dom[h] for h in range(p.H) if dom[h] is not None and (
+                (p.states[h] == "active" and selm[h]) or (p.states[h] == "cordoned" and h in cur_hosts))}
             cnt = {d: 0 for d in eligible}
             for h in hs:
                 if dom[h] is not None:
