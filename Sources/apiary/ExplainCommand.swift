@@ -63,7 +63,7 @@ struct ExplainCommand: ParsableCommand {
             maxMoves: planning.plannerOptions(for: problem).maxMoves)
         let text: String
         if let h = hostIndex {
-            text = ExplainText(problem: problem, listLimit: listLimit).host(explainer.explain(host: h))
+            text = ExplainText(problem: problem, listLimit: listLimit, maxMoves: explainer.maxMoves).host(explainer.explain(host: h))
         } else {
             text = ExplainText(problem: problem, listLimit: listLimit).service(explainer.explain(service: serviceIndex!))
         }
@@ -75,6 +75,7 @@ struct ExplainCommand: ParsableCommand {
 struct ExplainText {
     let problem: Problem
     let listLimit: Int
+    var maxMoves: Int? = nil
 
     func name(_ i: Int) -> String {
         let s = problem.service(ofInstance: i)
@@ -118,9 +119,12 @@ struct ExplainText {
                 continue
             }
             let rs = reasons(st.reasons, service: s)
-            if let first = rs.first {
-                out += "no host that stays on takes it; binding: \(first.0) (\(first.1) host\(first.1 == 1 ? "" : "s"))"
-                if rs.count > 1 { out += "; also " + rs.dropFirst().map { "\($0.0) (\($0.1))" }.joined(separator: ", ") }
+            if let b = st.binding, !rs.isEmpty {
+                let word = PlanDocumentBuilder.describe(b, service: s, problem: problem)
+                let n = rs.first { $0.0 == word }?.1 ?? 0
+                out += "no host that stays on takes it; binding: \(word) (\(n) host\(n == 1 ? "" : "s"))"
+                let others = rs.filter { $0.0 != word }
+                if !others.isEmpty { out += "; also " + others.map { "\($0.0) (\($0.1))" }.joined(separator: ", ") }
                 out += "\n"
             } else {
                 out += "no other host stays on\n"
@@ -130,8 +134,7 @@ struct ExplainText {
             }
         }
         if let used = e.movesUsed {
-            let budget = problem.policy.maxMoves
-            out += "Moves in the plan: \(used)" + (budget.map { " of at most \($0)" } ?? "") + ".\n"
+            out += "Moves in the plan: \(used)" + (maxMoves.map { " (budget \($0))" } ?? "") + ".\n"
         }
         return out
     }

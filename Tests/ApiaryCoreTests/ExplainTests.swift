@@ -126,3 +126,26 @@ import Testing
         #expect(first.reasons == [.spreadHost: 1, .insufficient(dimension: 0): 1, .draining: 1])
     }
 }
+
+extension ExplainTests {
+    /// A selector that excludes most hosts is not what keeps an instance here when the hosts it
+    /// may use are full: capacity binds.
+    @Test func staticRulesDoNotBindWhenAPlacementRuleDoes() {
+        let p = MigFleet.problem(
+            hosts: [
+                MigFleet.host("a", labels: ["arch": "x86_64"]), MigFleet.host("b", labels: ["arch": "x86_64"]),
+                MigFleet.host("c", labels: ["arch": "arm64"]),
+                MigFleet.host("d", labels: ["arch": "arm64"]), MigFleet.host("e", labels: ["arch": "arm64"]),
+            ],
+            services: [
+                MigFleet.service("x.prod", count: 1, cpu: 8, selector: ["arch": "x86_64"]),
+                MigFleet.service("y.prod", count: 1, cpu: 8),
+                MigFleet.service("z.prod", count: 3, cpu: 1),
+            ],
+            current: [nil, nil, nil, nil, nil])
+        let e = Explainer(problem: p, assignment: [0, 1, 2, 3, 4]).explain(host: 0)
+        #expect(e.stuck.count == 1)
+        #expect(e.stuck[0].reasons == [.selector(key: "arch"): 3, .insufficient(dimension: 0): 1])
+        #expect(e.stuck[0].binding == .insufficient(dimension: 0))
+    }
+}

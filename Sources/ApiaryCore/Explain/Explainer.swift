@@ -41,11 +41,25 @@ public struct Explainer: Sendable {
         /// Moving it would exceed the move budget.
         public var overBudget: Bool
 
-        /// The rule that refused it on the most hosts (ties: the rule checked first).
+        /// The rule that keeps it here: the move budget when some host would take it but for the
+        /// budget; else the rule that refused it on the most hosts among the rules that depend
+        /// on the placement (capacity, spread, exclusivity, package name), ties to the rule
+        /// checked first; static rules (selector, host state, missing domain) only when every
+        /// host is excluded by one of them.
         public var binding: Rejection? {
             if pinned { return .cordoned }
-            if overBudget { return .moveBudget }
-            return reasons.max { a, b in a.value != b.value ? a.value < b.value : a.key > b.key }?.key
+            if overBudget || reasons[.moveBudget, default: 0] > 0 { return .moveBudget }
+            let dynamic = reasons.filter { !Self.isStatic($0.key) }
+            let pool = dynamic.isEmpty ? reasons : dynamic
+            return pool.max { a, b in a.value != b.value ? a.value < b.value : a.key > b.key }?.key
+        }
+
+        /// Rules no placement change can lift: the host's state, labels or domain.
+        public static func isStatic(_ r: Rejection) -> Bool {
+            switch r {
+            case .draining, .cordoned, .selector, .spreadDomainMissing: true
+            default: false
+            }
         }
     }
 
@@ -99,7 +113,12 @@ public struct Explainer: Sendable {
         var aloneOf = [Int: [Int]]()
         for i in order {
             state.remove(i)
-            aloneOf[i] = inUse.filter { state.rejection(service: Int(svcOf[i]), host: $0, pinned: isPinned(i, $0)) == nil }
+            aloneOf[i] = inUse.filter { x in
+                guard state.rejection(service: Int(svcOf[i]), host: x, pinned: isPinned(i, x)) == nil else { return false }
+                let costs = (current?[i] == h ? 1 : 0) - (current?[i] == x ? 1 : 0)
+                if let budget = maxMoves, let used = movesUsed, used + costs > budget { return false }
+                return true
+            }
             state.place(i, on: h)
         }
         // Empty the host jointly.
