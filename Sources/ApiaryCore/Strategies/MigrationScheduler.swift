@@ -94,33 +94,53 @@ public enum MigrationScheduler {
             let lo = problem.instanceOffset[s]
             let hi = problem.instanceOffset[s + 1]
             guard hi > lo else { continue }
-            // Remaining target slots: host -> count.
-            var slots = [Int: Int]()
-            for i in lo..<hi where target[i] >= 0 { slots[target[i], default: 0] += 1 }
+            // Remaining target slots in host order, with a cursor per pool (all, per domain) so
+            // each take is amortized O(1): the lowest host index with a slot left.
+            var count = [Int: Int]()
+            for i in lo..<hi where target[i] >= 0 { count[target[i], default: 0] += 1 }
+            let hostsWithSlots = count.keys.sorted()
+            var left = hostsWithSlots.map { count[$0]! }
+            var cursorAll = 0
+            var byDomain = [String: [Int]]()  // domain -> positions in hostsWithSlots
+            var cursorDomain = [String: Int]()
+            if svc.spread.isDomainBalanced {
+                for (k, h) in hostsWithSlots.enumerated() {
+                    if let d = svc.spread.domain(of: problem.hosts[h]) { byDomain[d, default: []].append(k) }
+                }
+            }
+            func takeAny() -> Int? {
+                while cursorAll < left.count, left[cursorAll] == 0 { cursorAll += 1 }
+                guard cursorAll < left.count else { return nil }
+                left[cursorAll] -= 1
+                return hostsWithSlots[cursorAll]
+            }
+            func take(inDomain d: String) -> Int? {
+                guard let list = byDomain[d] else { return nil }
+                var c = cursorDomain[d, default: 0]
+                while c < list.count, left[list[c]] == 0 { c += 1 }
+                cursorDomain[d] = c
+                guard c < list.count else { return nil }
+                left[list[c]] -= 1
+                return hostsWithSlots[list[c]]
+            }
+            let position = Dictionary(uniqueKeysWithValues: hostsWithSlots.enumerated().map { ($1, $0) })
             var result = [Int](repeating: Plan.unassigned, count: hi - lo)
             var pendingRunning = [Int]()
             // 1. Stay where running.
             for i in lo..<hi {
                 guard let h = current[i] else { continue }
-                if let c = slots[h], c > 0 {
+                if let k = position[h], left[k] > 0 {
                     result[i - lo] = h
-                    slots[h] = c - 1
+                    left[k] -= 1
                 } else {
                     pendingRunning.append(i)
                 }
-            }
-            func takeSlot(where accept: (Int) -> Bool) -> Int? {
-                var best: Int?
-                for (h, c) in slots where c > 0 && accept(h) { if best == nil || h < best! { best = h } }
-                if let best { slots[best]! -= 1 }
-                return best
             }
             // 2. Move within the same spread domain when the service is domain-spread.
             var stillPending = [Int]()
             if svc.spread.isDomainBalanced {
                 for i in pendingRunning {
-                    let dom = svc.spread.domain(of: problem.hosts[current[i]!])
-                    if dom != nil, let h = takeSlot(where: { svc.spread.domain(of: problem.hosts[$0]) == dom }) {
+                    if let d = svc.spread.domain(of: problem.hosts[current[i]!]), let h = take(inDomain: d) {
                         result[i - lo] = h
                     } else {
                         stillPending.append(i)
@@ -130,9 +150,9 @@ public enum MigrationScheduler {
                 stillPending = pendingRunning
             }
             // 3. Other running instances, then instances that do not run yet.
-            for i in stillPending { if let h = takeSlot(where: { _ in true }) { result[i - lo] = h } }
+            for i in stillPending { if let h = takeAny() { result[i - lo] = h } }
             for i in lo..<hi where current[i] == nil {
-                if let h = takeSlot(where: { _ in true }) { result[i - lo] = h }
+                if let h = takeAny() { result[i - lo] = h }
             }
             for i in lo..<hi { out[i] = result[i - lo] }
         }
