@@ -162,7 +162,8 @@ async def main():
             await asyncio.sleep(5)
             elapsed = time.perf_counter() - t_start
             sample = {"t": round(elapsed, 1), "rss_kib": rss_kib(a.pid) if a.pid else None,
-                      "requests": sum(stats.count.values()), "errors": sum(stats.errors.values())}
+                      "requests": sum(stats.count.values()), "errors": sum(stats.errors.values()),
+                      "loadavg_1m": round(os.getloadavg()[0], 2)}
             rss.append(sample)
             print(json.dumps(sample), flush=True)
             if a.apply_cmd and not applied_done and elapsed >= a.duration / 2:
@@ -180,7 +181,7 @@ async def main():
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    summary = {"duration_s": round(wall, 1), "hosts": len(hosts), "rate_target": a.rate, "wait_s": a.wait,
+    summary = {"cpus": os.cpu_count(), "duration_s": round(wall, 1), "hosts": len(hosts), "rate_target": a.rate, "wait_s": a.wait,
                "kinds": {}, "errors": stats.errors, "rss": rss}
     total = 0
     for kind, values in sorted(stats.lat.items()):

@@ -56,7 +56,7 @@ echo "== load: $HOSTS pollers (wait=$WAIT s), $RATE status posts/s, $DURATION s;
     --hosts "$HOSTS" --rate "$RATE" --duration "$DURATION" --wait "$WAIT" --pid "$SERVER" \
     --apply-cmd "'$APIARY' apply '$WORK/plan2.json' --db '$WORK/load.db' --force >/dev/null" \
     --out "$RESULTS/load-$STAMP.json"
-echo "== server CPU time: $(ps -o times= -p $SERVER) s; metrics excerpt:"
+echo "== server CPU time: $(ps -o times= -p $SERVER) s over the run; load average now: $(cut -d' ' -f1-3 /proc/loadavg); metrics excerpt:"
 curl -s "http://127.0.0.1:$PORT/metrics" | grep -E '^apiary_(generation|hosts_|long_polls)' || true
 kill -TERM $SERVER; wait $SERVER || true
 echo "== results in $RESULTS/load-$STAMP.json; work dir $WORK"
