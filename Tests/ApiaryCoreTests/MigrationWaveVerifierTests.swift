@@ -111,3 +111,21 @@ import Testing
         #expect(kinds(p, target: [1], [[Move(instance: 0, from: 0, to: 1)]]) == [.hostNotEligible])
     }
 }
+
+extension MigrationWaveVerifierTests {
+    @Test func capacityMessagesUseGiBForBytes() {
+        let gib: Int64 = 1 << 30
+        let hosts = [
+            Host(name: "a", capacity: Resources([10_000, 100 * gib])), Host(name: "b", capacity: Resources([10_000, 100 * gib])),
+            Host(name: "c", capacity: Resources([10_000, 100 * gib])),
+        ]
+        let svc = { (name: String) in
+            Service(name: name, package: PackageIdent(origin: "o", name: name), count: 1, requests: Resources([1000, 60 * gib]))
+        }
+        let p = MigFleet.problem(hosts: hosts, services: [svc("x"), svc("y")], current: [1, 0])
+        let v = WaveVerifier.verify(
+            problem: p, current: p.current!, target: [2, 1],
+            waves: [[Move(instance: 0, from: 1, to: 2), Move(instance: 1, from: 0, to: 1)]])
+        #expect(v.map(\.description) == ["wave 1: b needs 120 GiB memory during the wave, usable 100 GiB"])
+    }
+}

@@ -173,7 +173,7 @@ public enum WaveVerifier {
                     let dim = problem.dimensions[d]
                     out.append(WaveViolation(
                         kind: .capacity, wave: w,
-                        message: "\(hosts[h].name) needs \(format(dim.display(load[d]))) \(dim.name) during the wave, usable \(format(dim.display(usable[d])))"))
+                        message: "\(hosts[h].name) needs \(amount(load[d], dim)) \(dim.name) during the wave, usable \(amount(usable[d], dim))"))
                 }
                 let arrivingServices = Set(arriving.map { svcOf[$0] })
                 for s in arrivingServices.sorted() {
@@ -260,8 +260,14 @@ public enum WaveVerifier {
         return counts.values.max()! - counts.values.min()!
     }
 
-    private static func format(_ x: Double) -> String {
-        x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : String(x)
+    /// Cores as given ("16", "2.5"); bytes in GiB when at least 1 GiB ("130 GiB", "1.5 GiB").
+    private static func amount(_ raw: Int64, _ dim: Dimension) -> String {
+        if dim.kind == .bytes, raw >= 1 << 30 {
+            let gib = Double(raw) / Double(1 << 30)
+            return (gib == gib.rounded() ? String(Int64(gib)) : String((gib * 10).rounded() / 10)) + " GiB"
+        }
+        let x = dim.display(raw)
+        return x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : String(x)
     }
 }
 
