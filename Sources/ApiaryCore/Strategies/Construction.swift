@@ -39,23 +39,34 @@ struct Construction {
         for s in rest {
             for i in problem.instanceOffset[s]..<problem.instanceOffset[s + 1]
             where state.assignment[i] < 0 && index.pinnedHost[i] != ProblemIndex.excluded {
-                placeFirstFit(instance: i, service: s, state: &state, trees: &trees)
+                // Construction only adds load, so once an instance of a service finds no host,
+                // its later instances find none either.
+                if !placeFirstFit(instance: i, service: s, state: &state, trees: &trees) { break }
             }
         }
         return (state, trees)
     }
 
-    func placeFirstFit(instance i: Int, service s: Int, state: inout PlacementState, trees: inout TreeSet) {
+    @discardableResult
+    func placeFirstFit(instance i: Int, service s: Int, state: inout PlacementState, trees: inout TreeSet) -> Bool {
         let t = trees.tree(forService: s, state: state)
-        let found = index.requestFlat.withUnsafeBufferPointer { all in
+        let frontier = trees.frontier[t]
+        let found = index.requestFlat.withUnsafeBufferPointer { all -> Int? in
             let req = UnsafeBufferPointer(rebasing: all[(s * index.dimensionCount)..<((s + 1) * index.dimensionCount)])
-            return trees.trees[t].first(covering: req) { h in state.rejection(service: s, host: h) == nil }
+            var budget = Int.max
+            _ = frontier
+            return trees.trees[t].first(covering: req, budget: &budget, where: { h in
+                state.rejection(service: s, host: h) == nil
+            })
         }
         if let pos = found {
+            trees.frontier[t] = max(trees.frontier[t], pos + 1)
             let h = trees.trees[t].hosts[pos]
             state.place(i, on: h)
             trees.refresh(host: h, state: state)
+            return true
         }
+        return false
     }
 
     func placeExclusive(service s: Int, state: inout PlacementState, trees: inout TreeSet) {
@@ -87,14 +98,26 @@ struct TreeSet {
     let order: [Int]
     let problem: Problem
     private(set) var trees: [HostTree] = []
+    /// Per tree, one past the last position where construction placed an instance.
+    var frontier: [Int] = []
+    /// Nodes one host search may visit before it gives up (see `HostTree.first`).
+    static let searchBudget = 4096
     private var treeOfSelector: [String: Int] = [:]
     private var treeOfService: [Int]
     /// (tree, position) of each host in every tree that contains it.
     private var memberships: [[(Int, Int)]]
 
+    /// Smallest request per dimension over all services (see `HostTree.floor`).
+    let floor: [Int64]
+
     init(order: [Int], problem: Problem) {
         self.order = order
         self.problem = problem
+        var floor = [Int64](repeating: Int64.max, count: problem.dimensions.count)
+        for svc in problem.services where svc.count > 0 {
+            for d in floor.indices { floor[d] = min(floor[d], svc.requests[d]) }
+        }
+        self.floor = floor.map { $0 == Int64.max ? 0 : $0 }
         treeOfService = Array(repeating: -1, count: problem.services.count)
         memberships = Array(repeating: [], count: problem.hosts.count)
     }
@@ -109,8 +132,9 @@ struct TreeSet {
         }
         let hosts = order.filter { ProblemIndex.matches(selector: selector, labels: problem.hosts[$0].labels) }
         let t = trees.count
-        trees.append(HostTree(hosts: hosts, dims: state.index.dimensionCount) { h, d in state.free(h, d) })
+        trees.append(HostTree(hosts: hosts, dims: state.index.dimensionCount, floor: floor) { h, d in state.free(h, d) })
         for (pos, h) in hosts.enumerated() { memberships[h].append((t, pos)) }
+        frontier.append(hosts.lastIndex { state.hostCount[$0] > 0 }.map { $0 + 1 } ?? 0)
         treeOfSelector[signature] = t
         treeOfService[s] = t
         return t

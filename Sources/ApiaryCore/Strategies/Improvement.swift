@@ -146,9 +146,12 @@ struct Improvement {
         let used = problem.hosts.indices.filter {
             state.hostCount[$0] > 0 && $0 != victim && problem.hosts[$0].state == .active
         }
+        // Instances that found no place yet; they get another chance after every ejection,
+        // which changes what fits where.
+        var stuck = [Int]()
         while let p = pool.popLast() {
             steps += 1
-            if steps > stepLimit || (steps & 63 == 0 && expired()) {
+            if steps > stepLimit || (steps & 7 == 0 && expired()) {
                 pool.append(p)
                 break
             }
@@ -165,9 +168,17 @@ struct Improvement {
                     pool.append(e)
                 }
                 journal.place(p, h, &state, &trees, current)
+                pool += stuck
+                stuck.removeAll()
+            } else if relocate(
+                instance: p, service: s, home: home, victim: victim, state: &state, trees: &trees, journal: &journal,
+                instancesOn: instancesOn, used: used)
+            {
+                pool += stuck
+                stuck.removeAll()
             } else {
-                pool.append(p)
-                break
+                stuck.append(p)
+                continue
             }
             if let maxMoves, journal.moves > maxMoves {
                 break
@@ -175,7 +186,7 @@ struct Improvement {
             // Keep the pool's heaviest instance last so it is placed next.
             pool.sort { weight[Int(state.index.serviceOfInstance[$0])] < weight[Int(state.index.serviceOfInstance[$1])] }
         }
-        let ok = pool.isEmpty && (maxMoves == nil || journal.moves <= maxMoves!)
+        let ok = pool.isEmpty && stuck.isEmpty && (maxMoves == nil || journal.moves <= maxMoves!)
         if !ok {
             journal.undo(&state, &trees)
             return false
@@ -192,6 +203,75 @@ struct Improvement {
         return true
     }
 
+    /// Makes room for `p` on some used host A by moving one or two of A's instances to other
+    /// used hosts where they fit as they are (an ejection chain of depth two), then places `p`
+    /// on A. The pool only shrinks, so the search still ends.
+    private mutating func relocate(
+        instance p: Int, service s: Int, home: Int32, victim: Int, state: inout PlacementState, trees: inout TreeSet,
+        journal: inout Journal, instancesOn: [[Int]], used: [Int]
+    ) -> Bool {
+        let index = state.index
+        let dims = index.dimensionCount
+        let svc = problem.services[s]
+        var candidates = used
+        if candidates.count > 96 {
+            candidates = (0..<96).map { _ in used[Int(rng.next() % UInt64(used.count))] }
+        }
+        for a in candidates {
+            guard state.hostCount[a] > 0, ProblemIndex.matches(selector: svc.selector, labels: problem.hosts[a].labels),
+                state.domain(ofService: s, host: a) == home
+            else { continue }
+            var deficit = [Int64](repeating: 0, count: dims)
+            for d in 0..<dims {
+                deficit[d] = max(0, state.used[a * dims + d] + index.requestFlat[s * dims + d] - index.usableFlat[a * dims + d])
+            }
+            let members = instancesOn[a].filter { state.assignment[$0] == a && index.pinnedHost[$0] < 0 }
+                .sorted { weight[Int(index.serviceOfInstance[$0])] < weight[Int(index.serviceOfInstance[$1])] }
+            func covers(_ xs: [Int]) -> Bool {
+                for d in 0..<dims where deficit[d] > 0 {
+                    var freed: Int64 = 0
+                    for x in xs { freed += index.requestFlat[Int(index.serviceOfInstance[x]) * dims + d] }
+                    if freed < deficit[d] { return false }
+                }
+                return true
+            }
+            var sets = [[Int]]()
+            for x in members where covers([x]) { sets.append([x]) }
+            let few = members.prefix(8)
+            for (k, x) in few.enumerated() { for y in few.dropFirst(k + 1) where covers([x, y]) { sets.append([x, y]) } }
+            for set in sets.prefix(6) where state.accepts(service: s, host: a, ejecting: set) {
+                // Move each member of the set to another used host where it fits as it is.
+                var done = [(Int, Int)]()
+                var ok = true
+                for x in set {
+                    let sx = Int(index.serviceOfInstance[x])
+                    let homeX = state.domain(ofService: sx, host: a)
+                    journal.remove(x, &state, &trees, current)
+                    if let b = directTarget(
+                        instance: x, service: sx, home: homeX, state: state, trees: &trees, closed: [victim, a])
+                    {
+                        journal.place(x, b, &state, &trees, current)
+                        done.append((x, b))
+                    } else {
+                        journal.place(x, a, &state, &trees, current)
+                        ok = false
+                        break
+                    }
+                }
+                if ok, state.rejection(service: s, host: a, ignoreSkew: true) == nil {
+                    journal.place(p, a, &state, &trees, current)
+                    return true
+                }
+                // Put back what moved.
+                for (x, _) in done.reversed() {
+                    journal.remove(x, &state, &trees, current)
+                    journal.place(x, a, &state, &trees, current)
+                }
+            }
+        }
+        return false
+    }
+
     /// A used host other than the closed ones that takes `p` as it is, first in priority order.
     private func directTarget(
         instance p: Int, service s: Int, home: Int32, state: PlacementState, trees: inout TreeSet, closed: Set<Int>
@@ -200,7 +280,8 @@ struct Improvement {
         let dims = state.index.dimensionCount
         let pos = state.index.requestFlat.withUnsafeBufferPointer { all in
             let req = UnsafeBufferPointer(rebasing: all[(s * dims)..<((s + 1) * dims)])
-            return trees.trees[t].first(covering: req) { h in
+            var budget = Int.max
+            return trees.trees[t].first(covering: req, budget: &budget) { h in
                 state.hostCount[h] > 0 && !closed.contains(h) && state.domain(ofService: s, host: h) == home
                     && state.rejection(service: s, host: h, ignoreSkew: true) == nil
             }
