@@ -157,6 +157,10 @@ def evaluate(inv: dict, opts: dict, args, outdir: str) -> dict:
         if solver == "apiary":
             if not args.apiary:
                 continue
+            pa = prev["solvers"].get("apiary") if prev else None
+            if args.reuse_apiary and pa and "error" not in pa and (prev["hosts"], prev["instances"]) == (p.H, p.N):
+                rec["solvers"]["apiary"] = pa
+                continue
             plan_path = os.path.join(outdir, "plans", f"{name}.json")
             r = run_apiary(args.apiary, inv_path, plan_path, opts["seed"], args.apiary_time_limit)
             if "error" in r:
@@ -259,7 +263,7 @@ def summarize(recs: list[dict], solvers: list[str]) -> list[str]:
         if not rows:
             return
         L.append(f"**{title}** ({len(rows)} inventories, {kind_note}):\n")
-        L.append("| solver | mean hosts / ref | max hosts / ref | invalid or unplaced |")
+        L.append("| solver | mean hosts / ref | max hosts / ref | runs without a complete valid placement |")
         L.append("|---|---|---|---|")
         for s in solvers:
             vals, bad = [], 0
@@ -307,9 +311,18 @@ def summarize(recs: list[dict], solvers: list[str]) -> list[str]:
         worse, vs_cp = [], []
         for r in recs:
             a = r["solvers"].get("apiary")
-            if not comparable(a):
-                if a is not None:
-                    worse.append(f"{r['name']} (Apiary plan invalid, errored or with unplaced instances)")
+            if a is None:
+                continue
+            if "error" in a or not a.get("ok", True):
+                worse.append(f"{r['name']}: Apiary plan errored or failed the check")
+                continue
+            if a.get("unplaced"):
+                # compare (unplaced, hosts) lexicographically with the valid peer placements
+                for s in ("ffd", "nomad", "k8s", "cpsat"):
+                    e = r["solvers"].get(s)
+                    if e and "error" not in e and e.get("ok", True) and e.get("status") != "UNKNOWN" and \
+                            (e["unplaced"], e["hosts"]) < (a["unplaced"], a["hosts"]):
+                        worse.append(f"{r['name']}: {LABEL[s]} {e['hosts']} +{e['unplaced']}u < Apiary {a['hosts']} +{a['unplaced']}u")
                 continue
             for s in ("ffd", "nomad", "k8s", "cpsat"):
                 e = r["solvers"].get(s)
@@ -413,6 +426,8 @@ def main():
     ap.add_argument("--update-readme", action="store_true")
     ap.add_argument("--reuse", default=None, help="results dir of an earlier run: reuse its peer results "
                     "(same inventories by name) and run only Apiary")
+    ap.add_argument("--reuse-apiary", action="store_true", help="with --reuse: also reuse Apiary results "
+                    "that did not error (rerun only the failed ones)")
     args = ap.parse_args()
     args.reuse_map = {}
     if args.reuse:

@@ -152,7 +152,7 @@ def fleet(n: int, seed: int = 1, hosts_per_instance: float = 0.1, zones: int = 3
         # package: own name, or (10 %) the name of an earlier service's package, other version
         if shared_names and rng.random() < 0.10:
             pname = shared_names[int(rng.integers(len(shared_names)))]
-            ident = f"smartbee/{pname}/{si}.0.0"
+            ident = f"smartbee/{pname}/{si}.1.0"  # own packages are x/1.0.0: idents stay unique
         else:
             pname = f"app{si}"
             ident = f"smartbee/{pname}/1.0.0"
