@@ -345,6 +345,9 @@ def summarize(recs: list[dict], solvers: list[str]) -> list[str]:
 def render(recs: list[dict], args, started: str, elapsed: float) -> str:
     solvers = [s for s in SOLVERS if any(s in r["solvers"] for r in recs)]
     L = []
+    if args.reuse:
+        L.append(f"Merged {started} UTC from the runs in `{os.path.relpath(args.reuse, REPO)}` (and the runs it reused): "
+                 "results are reused for unchanged inventories, and only errored or changed ones are rerun.\n")
     L.append(f"Run {started} UTC, {elapsed / 60:.1f} min; machine: {machine()}; load average at the end "
              f"{os.getloadavg()[0]:.1f} (the 2 cores are shared with other engineers' Swift builds, so "
              f"absolute times are noisy); "
