@@ -25,7 +25,7 @@ mkdir -p "$RESULTS"
 VENV="$ROOT/benchmarks/load/.venv"
 if [[ ! -x "$VENV/bin/python" ]]; then
     python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet 'aiohttp>=3.9'
+    "$VENV/bin/pip" install --quiet 'aiohttp>=3.9' 'uvloop>=0.19'
 fi
 
 if [[ -z "${APIARY:-}" ]]; then
@@ -53,10 +53,13 @@ echo "== server pid $SERVER, RSS at start $(grep VmRSS /proc/$SERVER/status | aw
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 echo "== load: $HOSTS pollers (wait=$WAIT s), $RATE status posts/s, $DURATION s; a new generation at half time"
 "$VENV/bin/python" benchmarks/load/loadgen.py --base "http://127.0.0.1:$PORT" --tokens "$WORK/tokens.tsv" \
-    --hosts "$HOSTS" --rate "$RATE" --duration "$DURATION" --wait "$WAIT" --pid "$SERVER" \
+    --hosts "$HOSTS" --rate "$RATE" --procs "${PROCS:-2}" --duration "$DURATION" --wait "$WAIT" --pid "$SERVER" \
     --apply-cmd "'$APIARY' apply '$WORK/plan2.json' --db '$WORK/load.db' --force >/dev/null" \
     --out "$RESULTS/load-$STAMP.json"
 echo "== server CPU time: $(ps -o times= -p $SERVER) s over the run; load average now: $(cut -d' ' -f1-3 /proc/loadavg); metrics excerpt:"
-curl -s "http://127.0.0.1:$PORT/metrics" | grep -E '^apiary_(generation|hosts_|long_polls)' || true
+curl -s "http://127.0.0.1:$PORT/metrics" >"$RESULTS/metrics-$STAMP.txt"
+grep -E '^apiary_(generation|hosts_|long_polls)' "$RESULTS/metrics-$STAMP.txt" || true
+echo "== server-side latency (from its histogram; excludes client queueing):"
+python3 benchmarks/load/server_latency.py "$RESULTS/metrics-$STAMP.txt"
 kill -TERM $SERVER; wait $SERVER || true
 echo "== results in $RESULTS/load-$STAMP.json; work dir $WORK"
