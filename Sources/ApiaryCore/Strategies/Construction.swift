@@ -9,8 +9,11 @@ struct Construction {
     let index: ProblemIndex
     let scales: Scales
     let order: [Int]
+    /// First fit considers only this many positions before the frontier (0: all hosts).
+    let window: Int
 
     init(problem: Problem, index: ProblemIndex, scales: Scales, order: [Int]) {
+        window = problem.instanceCount > 20_000 ? 512 : 0
         self.problem = problem
         self.index = index
         self.scales = scales
@@ -53,11 +56,16 @@ struct Construction {
         let frontier = trees.frontier[t]
         let found = index.requestFlat.withUnsafeBufferPointer { all -> Int? in
             let req = UnsafeBufferPointer(rebasing: all[(s * index.dimensionCount)..<((s + 1) * index.dimensionCount)])
-            var budget = Int.max
-            _ = frontier
-            return trees.trees[t].first(covering: req, budget: &budget, where: { h in
-                state.rejection(service: s, host: h) == nil
-            })
+            // Per-dimension maxima prune poorly once many hosts are nearly full in different
+            // dimensions, so on large inputs first fit looks only at the most recently opened
+            // hosts (a window in priority order; older hosts are nearly full anyway) and the
+            // improvement phase revisits the rest.
+            let accept: (Int) -> Bool = { h in state.rejection(service: s, host: h) == nil }
+            var budget = window > 0 ? TreeSet.searchBudget : Int.max
+            if let pos = trees.trees[t].first(covering: req, budget: &budget, where: accept) { return pos }
+            guard budget < 0 else { return nil }
+            var unlimited = Int.max
+            return trees.trees[t].first(from: max(0, frontier - window), covering: req, budget: &unlimited, where: accept)
         }
         if let pos = found {
             trees.frontier[t] = max(trees.frontier[t], pos + 1)
@@ -101,7 +109,7 @@ struct TreeSet {
     /// Per tree, one past the last position where construction placed an instance.
     var frontier: [Int] = []
     /// Nodes one host search may visit before it gives up (see `HostTree.first`).
-    static let searchBudget = 4096
+    static let searchBudget = 1024
     private var treeOfSelector: [String: Int] = [:]
     private var treeOfService: [Int]
     /// (tree, position) of each host in every tree that contains it.
