@@ -117,3 +117,32 @@ struct PlannerTests {
         #expect(PlanDocumentBuilder.build(problem: problem, plan: a) == PlanDocumentBuilder.build(problem: problem, plan: b))
     }
 }
+
+@Suite("Energy objective")
+struct EnergyObjectiveTests {
+    @Test("keeps the hosts that draw least, where the hosts objective only counts them")
+    func keepsEfficientHosts() {
+        var hosts = [Host]()
+        for i in 0..<4 {
+            var h = Fleet.host("old\(i)", cpu: 16, memGiB: 64)
+            h.power = PowerProfile(idleWatts: 220, maxWatts: 520)
+            hosts.append(h)
+        }
+        for i in 0..<4 {
+            var h = Fleet.host("new\(i)", cpu: 16, memGiB: 64)
+            h.power = PowerProfile(idleWatts: 60, maxWatts: 240)
+            hosts.append(h)
+        }
+        let services = (0..<6).map { Fleet.service("s\($0)", count: 1, cpu: 4, memGiB: 16) }
+        var problem = Fleet.problem(hosts: hosts, services: services)
+        let byCount = Planner.plan(problem)
+        problem.policy.objective = .energy
+        let byEnergy = Planner.plan(problem)
+        #expect(Set(byCount.assignment).count == Set(byEnergy.assignment).count)
+        #expect(byEnergy.assignment.allSatisfy { $0 >= 4 }, "energy plan uses \(byEnergy.assignment)")
+        let model = CarbonModel(problem: problem)
+        let e = model.estimate(after: byEnergy.assignment).totals.afterKWh
+        let c = model.estimate(after: byCount.assignment).totals.afterKWh
+        #expect(e < c)
+    }
+}

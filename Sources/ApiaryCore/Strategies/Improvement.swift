@@ -21,8 +21,12 @@ struct Improvement {
     let maxMoves: Int?
     var rng: SplitMix64
 
-    init(problem: Problem, scales: Scales, maxMoves: Int?, seed: UInt64) {
+    /// Idle watts per host (the carbon model's figures), for the `energy` objective.
+    let idleWatts: [Double]
+
+    init(problem: Problem, scales: Scales, idleWatts: [Double], maxMoves: Int?, seed: UInt64) {
         self.problem = problem
+        self.idleWatts = idleWatts
         self.scales = scales
         weight = problem.services.map { scales.weight($0.requests, .sum) + 1e-9 }
         current = problem.current.map { $0.map { $0 ?? -1 } }
@@ -121,8 +125,7 @@ struct Improvement {
             var key = load
             if current != nil { key = Double(instancesOn[h].count) * 1000 + load }
             if problem.policy.objective == .energy {
-                let idle = problem.hosts[h].power?.idleWatts ?? CarbonSettings.defaultIdleWatts
-                key = key / max(idle, 1)
+                key = key / max(idleWatts[h], 1)
             }
             keyed.append((h, key))
         }

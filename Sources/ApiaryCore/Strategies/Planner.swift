@@ -122,9 +122,9 @@ public enum Planner {
         let index = ProblemIndex(problem, stay: stay)
         let scales = Scales(problem)
         let bound = LowerBounds.compute(problem)
-        let watts: (Int) -> Double = { h in
-            problem.hosts[h].power?.maxWatts ?? CarbonSettings.defaultMaxWatts
-        }
+        // The energy objective ranks hosts with the same power model the carbon estimate uses.
+        let power = CarbonModel(problem: problem)
+        let watts: (Int) -> Double = { h in power.maxWatts[h] }
         let order = HostOrder.priority(problem, scales: scales, watts: watts)
         let construction = Construction(problem: problem, index: index, scales: scales, order: order)
         func report(_ phase: String, _ used: Int) {
@@ -155,7 +155,9 @@ public enum Planner {
 
         if !options.constructionOnly {
             let deadline = options.timeLimit
-            var improvement = Improvement(problem: problem, scales: scales, maxMoves: options.maxMoves, seed: options.seed)
+            var improvement = Improvement(
+                problem: problem, scales: scales, idleWatts: power.idleWatts, maxMoves: options.maxMoves,
+                seed: options.seed)
             improvement.run(
                 state: &state, trees: &trees, order: order, lowerBound: bound.value,
                 expired: { elapsed() >= deadline }, progress: { report("improvement", $0) })
