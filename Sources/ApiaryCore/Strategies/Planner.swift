@@ -141,6 +141,15 @@ public enum Planner {
             let start = currentStart(problem, index: index)
             (state, trees) = construction.run(key: .dominantShare, start: start)
             baseline = state
+            // A spread-out fleet: start instead from the fullest hosts kept, when that frees
+            // hosts within the move budget (see MoveAwareStart).
+            if let alt = MoveAwareStart.run(
+                problem: problem, index: index, scales: scales, order: order, construction: construction),
+                Self.better(alt.0, than: state),
+                options.maxMoves.map({ MoveAwareStart.moves(problem, alt.0) <= $0 }) ?? true
+            {
+                (state, trees) = alt
+            }
         } else {
             // Several sort keys on inputs small enough to afford it; keep the best.
             let keys: [Scales.SortKey] = problem.instanceCount <= 20_000 ? Scales.SortKey.allCases : [.dominantShare]
