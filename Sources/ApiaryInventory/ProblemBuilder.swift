@@ -569,6 +569,9 @@ struct ProblemBuilder {
     {
         var services = [Service]()
         var firstByName = [String: Node]()
+        // Profiles by origin/name, in inventory order: matching looks at one bucket, not all.
+        var profilesByName = [String: [Profile]]()
+        for profile in profiles { profilesByName[profile.ident.origin + "/" + profile.ident.name, default: []].append(profile) }
         for var element in elements {
             let e = element.entries
             // Services are named by their `name` in key paths, as operators know them.
@@ -618,7 +621,8 @@ struct ProblemBuilder {
 
             var resources = Resources(zeros: dimensions.count)
             if let package, let overrides {
-                let profile = profiles.filter { $0.ident.matches(package) }.max { $0.ident.specificity < $1.ident.specificity }
+                let profile = (profilesByName[package.origin + "/" + package.name] ?? [])
+                    .filter { $0.ident.matches(package) }.max { $0.ident.specificity < $1.ident.specificity }
                 if let profile {
                     for (d, r) in profile.requests { resources[d] = r }
                 } else if overrides.count < dimensions.count,
