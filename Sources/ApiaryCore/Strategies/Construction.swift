@@ -20,6 +20,61 @@ struct Construction {
         self.order = order
     }
 
+    /// Best fit, as Kubernetes' MostAllocated scores it: each instance goes to the host in use
+    /// that is fullest after taking it (mean utilization over dimensions), else to the first
+    /// host in priority order that takes it. `key == nil` keeps the inventory's order.
+    /// - Complexity: O(instances × hosts in use); for small and medium inputs.
+    func runBestFit(key: Scales.SortKey?) -> (PlacementState, TreeSet) {
+        var state = PlacementState(problem: problem, index: index)
+        state.placePinned()
+        var trees = TreeSet(order: order, problem: problem)
+        let services = problem.services.indices
+        let exclusive = services.filter { problem.services[$0].exclusive }
+        for s in exclusive { placeExclusive(service: s, state: &state, trees: &trees) }
+        var rest = services.filter { !problem.services[$0].exclusive }
+        if let key {
+            let weights = services.map { scales.weight(problem.services[$0].requests, key) }
+            rest.sort { weights[$0] != weights[$1] ? weights[$0] > weights[$1] : $0 < $1 }
+        }
+        let dims = index.dimensionCount
+        var open = [Int]()  // hosts in use, in the order they were opened
+        var isOpen = [Bool](repeating: false, count: problem.hosts.count)
+        for (h, c) in state.hostCount.enumerated() where c > 0 {
+            open.append(h)
+            isOpen[h] = true
+        }
+        for s in rest {
+            instances: for i in problem.instanceOffset[s]..<problem.instanceOffset[s + 1]
+            where state.assignment[i] < 0 && index.pinnedHost[i] != ProblemIndex.excluded {
+                var best = -1
+                var bestScore = -Double.infinity
+                for h in open where state.rejection(service: s, host: h) == nil {
+                    var score = 0.0
+                    for d in 0..<dims {
+                        let cap = index.usableFlat[h * dims + d]
+                        if cap > 0 {
+                            score += Double(state.used[h * dims + d] + index.requestFlat[s * dims + d]) / Double(cap)
+                        }
+                    }
+                    if score > bestScore {
+                        best = h
+                        bestScore = score
+                    }
+                }
+                if best < 0 {
+                    guard let h = order.first(where: { !isOpen[$0] && state.rejection(service: s, host: $0) == nil })
+                    else { break instances }
+                    best = h
+                    isOpen[h] = true
+                    open.append(h)
+                }
+                state.place(i, on: best)
+                trees.refresh(host: best, state: state)
+            }
+        }
+        return (state, trees)
+    }
+
     /// Runs one construction with the given sort key, from an empty fleet (pinned instances
     /// aside), or completes `start` when given.
     func run(key: Scales.SortKey, start: PlacementState? = nil) -> (PlacementState, TreeSet) {

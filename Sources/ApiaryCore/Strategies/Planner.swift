@@ -158,6 +158,13 @@ public enum Planner {
                 let candidate = construction.run(key: key)
                 if best == nil || Self.better(candidate.0, than: best!.0) { best = candidate }
             }
+            // Best fit (most allocated) in sorted and in inventory order, where affordable.
+            if problem.instanceCount <= 5_000 {
+                for key in [nil] + Scales.SortKey.allCases.map(Optional.some) {
+                    let candidate = construction.runBestFit(key: key)
+                    if Self.better(candidate.0, than: best!.0) { best = candidate }
+                }
+            }
             (state, trees) = best!
         }
         report("construction", state.hostsUsed)
