@@ -48,6 +48,8 @@ public final class OrdersCache: Service, Sendable {
     /// Loads the latest generation now (before the server accepts requests).
     public func refresh() async throws {
         let latest = try await store.latestGenerationAsync()
+        // A successful read of the store counts as a tick of liveness (health, watchdog).
+        state.withLock { $0.lastTick = ContinuousClock.now }
         guard latest != snapshot.generation else { return }
         let orders = try await store.orders(generation: latest)
         let woken: [Waiter] = state.withLock { state in
