@@ -62,6 +62,16 @@ public enum Planner {
             plan.notes.append("\(plan.unscheduled.count) moves could not be ordered into safe waves; those instances stay where they run")
         }
         dropInvalidStays(problem, &plan)
+        if let cap = options.maxMoves, let current = problem.current {
+            let moves = plan.assignment.indices.filter { i in
+                plan.assignment[i] >= 0 && current[i] != nil && current[i]! != plan.assignment[i]
+            }.count
+            if moves > cap {
+                plan.notes.append(
+                    "\(moves) moves exceed the move budget of \(cap): they are forced (instances on draining hosts, or breaking a rule where they run now) and no voluntary move was added"
+                )
+            }
+        }
         return plan
     }
 
