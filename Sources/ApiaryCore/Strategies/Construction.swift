@@ -24,7 +24,7 @@ struct Construction {
     /// that is fullest after taking it (mean utilization over dimensions), else to the first
     /// host in priority order that takes it. `key == nil` keeps the inventory's order.
     /// - Complexity: O(instances × hosts in use); for small and medium inputs.
-    func runBestFit(key: Scales.SortKey?) -> (PlacementState, TreeSet) {
+    func runBestFit(key: Scales.SortKey?, jitter: [Double]? = nil) -> (PlacementState, TreeSet) {
         var state = PlacementState(problem: problem, index: index)
         state.placePinned()
         var trees = TreeSet(order: order, problem: problem)
@@ -33,7 +33,7 @@ struct Construction {
         for s in exclusive { placeExclusive(service: s, state: &state, trees: &trees) }
         var rest = services.filter { !problem.services[$0].exclusive }
         if let key {
-            let weights = services.map { scales.weight(problem.services[$0].requests, key) }
+            let weights = services.map { scales.weight(problem.services[$0].requests, key) * (jitter?[$0] ?? 1) }
             rest.sort { weights[$0] != weights[$1] ? weights[$0] > weights[$1] : $0 < $1 }
         }
         let dims = index.dimensionCount
@@ -77,7 +77,8 @@ struct Construction {
 
     /// Runs one construction with the given sort key, from an empty fleet (pinned instances
     /// aside), or completes `start` when given.
-    func run(key: Scales.SortKey, start: PlacementState? = nil) -> (PlacementState, TreeSet) {
+    /// `jitter` multiplies each service's sort weight (randomized restarts).
+    func run(key: Scales.SortKey, start: PlacementState? = nil, jitter: [Double]? = nil) -> (PlacementState, TreeSet) {
         var state: PlacementState
         if let start {
             state = start
@@ -88,7 +89,7 @@ struct Construction {
         var trees = TreeSet(order: order, problem: problem)
         // Exclusive tenants first: each takes the host it wastes least of.
         let services = problem.services.indices
-        let weights = services.map { scales.weight(problem.services[$0].requests, key) }
+        let weights = services.map { scales.weight(problem.services[$0].requests, key) * (jitter?[$0] ?? 1) }
         let exclusive = services.filter { problem.services[$0].exclusive }
             .sorted { weights[$0] != weights[$1] ? weights[$0] > weights[$1] : $0 < $1 }
         for s in exclusive { placeExclusive(service: s, state: &state, trees: &trees) }

@@ -187,6 +187,31 @@ public enum Planner {
             improvement.run(
                 state: &state, trees: &trees, order: order, lowerBound: bound.value,
                 expired: { elapsed() >= deadline }, progress: { report("improvement", $0) })
+            // Randomized restarts (GRASP-style, at most 64) while time remains on inputs where a construction
+            // is cheap: sort weights jittered by up to ±15 %, first fit and best fit in turn, each
+            // improved in turn; the best state wins. Seeded, so runs replay.
+            if problem.current == nil, problem.instanceCount <= 5_000 {
+                var rng = SplitMix64(seed: options.seed ^ 0x5DEE_CE66_D1CE_4E5B)
+                var round = 0
+                while round < 64, elapsed() < deadline, state.hostsUsed > bound.value {
+                    round += 1
+                    let jitter = problem.services.indices.map { _ in
+                        0.85 + 0.3 * Double(rng.next() >> 11) / Double(1 << 53)
+                    }
+                    let key = Scales.SortKey.allCases[round % Scales.SortKey.allCases.count]
+                    var candidate =
+                        round % 2 == 0
+                        ? construction.run(key: key, jitter: jitter) : construction.runBestFit(key: key, jitter: jitter)
+                    let slice = min(deadline, elapsed() + max(0.05, deadline / 20))
+                    improvement.run(
+                        state: &candidate.0, trees: &candidate.1, order: order, lowerBound: bound.value,
+                        expired: { elapsed() >= slice }, progress: { _ in })
+                    if Self.better(candidate.0, than: state) {
+                        (state, trees) = candidate
+                        report("restart \(round)", state.hostsUsed)
+                    }
+                }
+            }
         }
 
         var notes = [String]()
