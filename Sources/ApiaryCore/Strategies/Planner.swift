@@ -268,12 +268,30 @@ public enum Planner {
         return state
     }
 
-    /// Fewer unplaced instances first, then fewer hosts.
+    /// Fewer unplaced instances first; then, for `energy`, lower total power under the carbon
+    /// model (linear curve); for `hosts` (and on equal power), fewer hosts.
     static func better(_ a: PlacementState, than b: PlacementState) -> Bool {
         let ua = a.assignment.lazy.filter { $0 < 0 }.count
         let ub = b.assignment.lazy.filter { $0 < 0 }.count
         if ua != ub { return ua < ub }
+        if a.problem.policy.objective == .energy {
+            let model = CarbonModel(problem: a.problem)
+            let wa = watts(a, model)
+            let wb = watts(b, model)
+            if abs(wa - wb) > 1e-6 { return wa < wb }
+        }
         return a.hostsUsed < b.hostsUsed
+    }
+
+    /// Total wall power of the hosts a state keeps on (freed hosts at `off_watts`).
+    static func watts(_ state: PlacementState, _ model: CarbonModel) -> Double {
+        let dims = state.index.dimensionCount
+        var total = 0.0
+        for h in state.problem.hosts.indices {
+            let cpu = model.cpuDimension.map { state.used[h * dims + $0] } ?? 0
+            total += model.hostWatts(h, cpuUsed: cpu, on: state.hostCount[h] > 0, curve: .linear)
+        }
+        return total
     }
 
     /// Turns a final state into a plan: unplaced instances get their rejection tallies.
