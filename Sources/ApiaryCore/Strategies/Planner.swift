@@ -179,14 +179,41 @@ public enum Planner {
         }
         report("construction", state.hostsUsed)
 
+        var notes = [String]()
         if !options.constructionOnly {
             let deadline = options.timeLimit
             var improvement = Improvement(
                 problem: problem, scales: scales, idleWatts: power.idleWatts, maxMoves: options.maxMoves,
                 seed: options.seed)
+            // With a running fleet, half the time goes to improving the move-aware start and
+            // half to a from-scratch plan: fewest hosts come first, then fewest moves.
+            let moveAwareDeadline = problem.current != nil ? deadline / 2 : deadline
             improvement.run(
                 state: &state, trees: &trees, order: order, lowerBound: bound.value,
-                expired: { elapsed() >= deadline }, progress: { report("improvement", $0) })
+                expired: { elapsed() >= moveAwareDeadline }, progress: { report("improvement", $0) })
+            if problem.current != nil, state.hostsUsed > bound.value {
+                var scratch = construction.run(key: .dominantShare)
+                var scratchImprovement = Improvement(
+                    problem: problem, scales: scales, idleWatts: power.idleWatts, maxMoves: nil, seed: options.seed)
+                scratchImprovement.run(
+                    state: &scratch.0, trees: &scratch.1, order: order, lowerBound: bound.value,
+                    expired: { elapsed() >= deadline }, progress: { _ in })
+                if Self.better(scratch.0, than: state) {
+                    // Only when, with instances renumbered to stay where they can, it keeps
+                    // within the move budget.
+                    let relabeled = HostRelabel.relabel(problem, index: index, assignment: scratch.0.assignment)
+                    let aligned = MigrationScheduler.alignInstances(problem, target: relabeled)
+                    let current = problem.current!
+                    let moves = aligned.indices.filter { i in
+                        aligned[i] >= 0 && current[i] != nil && current[i]! != aligned[i]
+                    }.count
+                    if options.maxMoves.map({ moves <= $0 }) ?? true {
+                        (state, trees) = scratch
+                        notes.append(
+                            "a from-scratch packing needs fewer hosts than consolidating in place: \(moves) moves after keeping every instance that can stay")
+                    }
+                }
+            }
             // Randomized restarts (GRASP-style, at most 64) while time remains on inputs where a construction
             // is cheap: sort weights jittered by up to ±15 %, first fit and best fit in turn, each
             // improved in turn; the best state wins. Seeded, so runs replay.
@@ -214,7 +241,6 @@ public enum Planner {
             }
         }
 
-        var notes = [String]()
         if let baseline, options.minHostsFreed > 0 {
             let freed = baseline.hostsUsed - state.hostsUsed
             if freed < options.minHostsFreed {
@@ -227,6 +253,7 @@ public enum Planner {
         var plan = finish(state: &state, bound: bound)
         plan.notes += notes
         if problem.current != nil {
+            plan.assignment = HostRelabel.relabel(problem, index: index, assignment: plan.assignment)
             let aligned = MigrationScheduler.alignInstances(problem, target: plan.assignment)
             let schedule = MigrationScheduler.schedule(problem, target: aligned)
             // Instances the plan cannot place validly stop (they are listed as unplaced), rather

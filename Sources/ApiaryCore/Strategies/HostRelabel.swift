@@ -1,0 +1,70 @@
+/// Renames the hosts of a placement among interchangeable hosts (same capacity, labels, zone,
+/// active) so that as many instances as possible stay where they run now.
+///
+/// A from-scratch packing says which instances share a host, not which host: any host of the
+/// same class can carry that content with every rule still holding (capacity, selector,
+/// spread domain, exclusivity and the package rule only see the host's class and content).
+/// Contents are matched greedily to hosts by how many of their instances run there now.
+/// - Complexity: O(instances + K log K) for K (content, host) pairs with overlap.
+enum HostRelabel {
+    static func relabel(_ problem: Problem, index: ProblemIndex, assignment: [Int]) -> [Int] {
+        guard let current = problem.current else { return assignment }
+        // Class of each active host; hosts holding pinned instances keep their name.
+        var fixed = Set<Int>()
+        for (i, h) in index.pinnedHost.enumerated() where h >= 0 {
+            fixed.insert(Int(h))
+            if assignment[i] >= 0 { fixed.insert(assignment[i]) }
+        }
+        var classOf = [Int](repeating: -1, count: problem.hosts.count)
+        var classes = [String: Int]()
+        for (h, host) in problem.hosts.enumerated() where host.state == .active && !fixed.contains(h) {
+            let labels = host.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+            let key = "\(host.capacity.values)|\(host.zone ?? "")|\(labels)"
+            if let c = classes[key] {
+                classOf[h] = c
+            } else {
+                classOf[h] = classes.count
+                classes[key] = classes.count
+            }
+        }
+        // Overlap of each used host's content (bin) with each same-class host.
+        var overlap = [Int64: Int]()
+        for (i, b) in assignment.enumerated() where b >= 0 && classOf[b] >= 0 {
+            guard let g = current[i], classOf[g] == classOf[b] else { continue }
+            overlap[Int64(b) << 32 | Int64(g), default: 0] += 1
+        }
+        let pairs = overlap.map { (bin: Int($0.key >> 32), host: Int($0.key & 0xFFFF_FFFF), n: $0.value) }
+            .sorted { ($0.n, -$0.bin, -$0.host) > ($1.n, -$1.bin, -$1.host) }
+        var target = [Int](repeating: -1, count: problem.hosts.count)  // bin -> host
+        var taken = [Bool](repeating: false, count: problem.hosts.count)
+        for p in pairs where target[p.bin] < 0 && !taken[p.host] {
+            target[p.bin] = p.host
+            taken[p.host] = true
+        }
+        // Bins left over: keep their own host when free, else any free host of their class.
+        let bins = Set(assignment.filter { $0 >= 0 && classOf[$0] >= 0 }).sorted()
+        var freeByClass = [Int: [Int]]()
+        for h in problem.hosts.indices.reversed() where classOf[h] >= 0 && !taken[h] && !bins.contains(h) {
+            freeByClass[classOf[h], default: []].append(h)
+        }
+        for b in bins where target[b] < 0 && !taken[b] {
+            target[b] = b
+            taken[b] = true
+        }
+        for b in bins where target[b] < 0 {
+            while let h = freeByClass[classOf[b]]?.popLast() {
+                if !taken[h] {
+                    target[b] = h
+                    taken[h] = true
+                    break
+                }
+            }
+            if target[b] < 0 { return assignment }  // cannot happen: classes have as many hosts as bins
+        }
+        let relabeled = assignment.map { b in b >= 0 && classOf[b] >= 0 ? target[b] : b }
+        func moves(_ a: [Int]) -> Int {
+            a.indices.filter { a[$0] >= 0 && current[$0] != nil && current[$0]! != a[$0] }.count
+        }
+        return moves(relabeled) < moves(assignment) ? relabeled : assignment
+    }
+}
