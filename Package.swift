@@ -31,7 +31,7 @@ let package = Package(
     ],
     targets: [
         // Pure planning core: model, feasibility, packer, lower bounds, verifier, carbon. No I/O.
-        .target(name: "ApiaryCore", swiftSettings: swiftSettings),
+        .target(name: "ApiaryCore", exclude: ["README.md"], swiftSettings: swiftSettings),
         // TOML/JSON inventory files -> validated Core problem, with file/line/key errors.
         .target(
             name: "ApiaryInventory",
@@ -52,6 +52,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
         // libsystemd (sd_notify, sd_journal_sendv) for the daemon.
