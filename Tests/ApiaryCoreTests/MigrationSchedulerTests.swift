@@ -217,8 +217,10 @@ private func scheduleAndVerify(
 
     /// Random fleets: every schedule passes the independent verifier and ends at the target,
     /// or reports the moves it could not schedule (see `seededFleetsMostlyComplete` for how rare).
-    @Test func randomFleetsProduceValidWaves() async {
-        await propertyCheck(count: 200, input: Gen.int(in: 0...1_000_000)) { seed in
+    @Test func randomFleetsProduceValidWaves() {
+        // Fixed seeds so a failure replays. Known gap: when a schedule is incomplete and a spare
+        // host was used, the spare may keep an instance (not covered here; see the closing note).
+        for seed in 0..<200 {
             let c = RandomFleet.make(seed: UInt64(seed))
             let target = MigrationScheduler.alignInstances(c.problem, target: c.target)
             let s = MigrationScheduler.schedule(c.problem, target: target)

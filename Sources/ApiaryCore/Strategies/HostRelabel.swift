@@ -65,6 +65,9 @@ enum HostRelabel {
         func moves(_ a: [Int]) -> Int {
             a.indices.filter { a[$0] >= 0 && current[$0] != nil && current[$0]! != a[$0] }.count
         }
-        return moves(relabeled) < moves(assignment) ? relabeled : assignment
+        // Compare after instances are renumbered to stay where they can, as the waves will be.
+        let before = moves(MigrationScheduler.alignInstances(problem, target: assignment))
+        let after = moves(MigrationScheduler.alignInstances(problem, target: relabeled))
+        return after < before ? relabeled : assignment
     }
 }

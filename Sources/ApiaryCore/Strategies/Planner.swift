@@ -144,6 +144,7 @@ public enum Planner {
         var state: PlacementState
         var trees: TreeSet
         var baseline: PlacementState?
+        var altStart: (PlacementState, TreeSet)?
         if problem.current != nil {
             // Start from where instances run now: they stay unless the improvement phase
             // empties their host. Instances that cannot stay (draining host, broken rule, not
@@ -153,12 +154,12 @@ public enum Planner {
             baseline = state
             // A spread-out fleet: start instead from the fullest hosts kept, when that frees
             // hosts within the move budget (see MoveAwareStart).
+            // Both starts are improved below; the better one wins (hosts, then moves).
             if let alt = MoveAwareStart.run(
                 problem: problem, index: index, scales: scales, order: order, construction: construction),
-                Self.better(alt.0, than: state),
                 options.maxMoves.map({ MoveAwareStart.moves(problem, alt.0) <= $0 }) ?? true
             {
-                (state, trees) = alt
+                altStart = alt
             }
         } else {
             // Several sort keys on inputs small enough to afford it; keep the best.
@@ -188,9 +189,21 @@ public enum Planner {
             // With a running fleet, half the time goes to improving the move-aware start and
             // half to a from-scratch plan: fewest hosts come first, then fewest moves.
             let moveAwareDeadline = problem.current != nil ? deadline / 2 : deadline
+            let firstDeadline = altStart != nil ? moveAwareDeadline / 2 : moveAwareDeadline
             improvement.run(
                 state: &state, trees: &trees, order: order, lowerBound: bound.value,
-                expired: { elapsed() >= moveAwareDeadline }, progress: { report("improvement", $0) })
+                expired: { elapsed() >= firstDeadline }, progress: { report("improvement", $0) })
+            if var alt = altStart {
+                improvement.run(
+                    state: &alt.0, trees: &alt.1, order: order, lowerBound: bound.value,
+                    expired: { elapsed() >= moveAwareDeadline }, progress: { report("improvement", $0) })
+                let sameHosts = !Self.better(state, than: alt.0) && !Self.better(alt.0, than: state)
+                if Self.better(alt.0, than: state)
+                    || (sameHosts && Self.moveCount(alt.0) < Self.moveCount(state))
+                {
+                    (state, trees) = alt
+                }
+            }
             if problem.current != nil, state.hostsUsed > bound.value {
                 var scratch = construction.run(key: .dominantShare)
                 var scratchImprovement = Improvement(
@@ -293,6 +306,16 @@ public enum Planner {
             if state.rejection(service: s, host: h) == nil { state.place(i, on: h) }
         }
         return state
+    }
+
+    /// Instances that run now and run elsewhere in `state`.
+    static func moveCount(_ state: PlacementState) -> Int {
+        guard let current = state.problem.current else { return 0 }
+        var n = 0
+        for (i, h) in state.assignment.enumerated() where h >= 0 {
+            if let c = current[i], c != h { n += 1 }
+        }
+        return n
     }
 
     /// Fewer unplaced instances first; then, for `energy`, lower total power under the carbon
