@@ -26,12 +26,7 @@ public enum PlanDocumentBuilder {
         let used = count.filter { $0 > 0 }.count
         let hostsBefore = problem.hosts.indices.filter(onBefore).count
         let freed = problem.hosts.indices.filter { onBefore($0) && count[$0] == 0 }.count
-        var moves = 0
-        if let current = problem.current {
-            for (i, h) in plan.assignment.enumerated() where h >= 0 {
-                if let now = current[i], now != h { moves += 1 }
-            }
-        }
+        let moves = problem.moves(to: plan.assignment)
         // Utilization over the hosts used.
         var utilization = [String: Double]()
         for (d, dim) in dims.enumerated() {

@@ -77,6 +77,18 @@ public struct Problem: Sendable {
         max(1, services[s].maxUnavailable ?? policy.maxUnavailable)
     }
 
+    /// Instances that run now and run on another host in `assignment` (host per instance,
+    /// -1 unplaced). Starts (instances not running now) and stops are not moves.
+    /// - Complexity: O(instances)
+    public func moves(to assignment: [Int]) -> Int {
+        guard let current else { return 0 }
+        var n = 0
+        for (i, h) in assignment.enumerated() where h >= 0 {
+            if let c = current[i], c != h { n += 1 }
+        }
+        return n
+    }
+
     /// True when the package-name rule applies (Habitat supervisor).
     public var onePackageNamePerHost: Bool { policy.supervisor == .habitat }
 }

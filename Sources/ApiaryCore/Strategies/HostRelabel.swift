@@ -62,9 +62,7 @@ enum HostRelabel {
             if target[b] < 0 { return assignment }  // cannot happen: classes have as many hosts as bins
         }
         let relabeled = assignment.map { b in b >= 0 && classOf[b] >= 0 ? target[b] : b }
-        func moves(_ a: [Int]) -> Int {
-            a.indices.filter { a[$0] >= 0 && current[$0] != nil && current[$0]! != a[$0] }.count
-        }
+        let moves = problem.moves(to:)
         // Compare after instances are renumbered to stay where they can, as the waves will be.
         let before = moves(MigrationScheduler.alignInstances(problem, target: assignment))
         let after = moves(MigrationScheduler.alignInstances(problem, target: relabeled))

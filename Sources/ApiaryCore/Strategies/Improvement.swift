@@ -75,16 +75,11 @@ struct Improvement {
     }
 
     /// Moves of a state versus the current placement.
-    func moves(_ state: PlacementState) -> Int {
-        guard let current else { return 0 }
-        var n = 0
-        for (i, h) in state.assignment.enumerated() where h >= 0 && current[i] >= 0 && current[i] != h { n += 1 }
-        return n
-    }
+    func moves(_ state: PlacementState) -> Int { problem.moves(to: state.assignment) }
 
     /// Runs until no victim can be emptied, the bound is reached, or `expired()` is true.
     mutating func run(
-        state: inout PlacementState, trees: inout TreeSet, order: [Int], lowerBound: Int,
+        state: inout PlacementState, trees: inout TreeSet, lowerBound: Int,
         expired: () -> Bool, progress: (Int) -> Void
     ) {
         var instancesOn = [[Int]](repeating: [], count: problem.hosts.count)

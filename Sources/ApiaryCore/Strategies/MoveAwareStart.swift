@@ -65,11 +65,6 @@ enum MoveAwareStart {
 
     /// Instances that run now and run elsewhere in `state`.
     static func moves(_ problem: Problem, _ state: PlacementState) -> Int {
-        guard let current = problem.current else { return 0 }
-        var n = 0
-        for (i, h) in state.assignment.enumerated() where h >= 0 {
-            if let c = current[i], c != h { n += 1 }
-        }
-        return n
+        problem.moves(to: state.assignment)
     }
 }

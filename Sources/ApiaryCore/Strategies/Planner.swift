@@ -62,10 +62,8 @@ public enum Planner {
             plan.notes.append("\(plan.unscheduled.count) moves could not be ordered into safe waves; those instances stay where they run")
         }
         dropInvalidStays(problem, &plan)
-        if let cap = options.maxMoves, let current = problem.current {
-            let moves = plan.assignment.indices.filter { i in
-                plan.assignment[i] >= 0 && current[i] != nil && current[i]! != plan.assignment[i]
-            }.count
+        if let cap = options.maxMoves, problem.current != nil {
+            let moves = problem.moves(to: plan.assignment)
             if moves > cap {
                 plan.notes.append(
                     "\(moves) moves exceed the move budget of \(cap): they are forced (instances on draining hosts, or breaking a rule where they run now) and no voluntary move was added"
@@ -191,15 +189,15 @@ public enum Planner {
             let moveAwareDeadline = problem.current != nil ? deadline / 2 : deadline
             let firstDeadline = altStart != nil ? moveAwareDeadline / 2 : moveAwareDeadline
             improvement.run(
-                state: &state, trees: &trees, order: order, lowerBound: bound.value,
+                state: &state, trees: &trees, lowerBound: bound.value,
                 expired: { elapsed() >= firstDeadline }, progress: { report("improvement", $0) })
             if var alt = altStart {
                 improvement.run(
-                    state: &alt.0, trees: &alt.1, order: order, lowerBound: bound.value,
+                    state: &alt.0, trees: &alt.1, lowerBound: bound.value,
                     expired: { elapsed() >= moveAwareDeadline }, progress: { report("improvement", $0) })
                 let sameHosts = !Self.better(state, than: alt.0) && !Self.better(alt.0, than: state)
                 if Self.better(alt.0, than: state)
-                    || (sameHosts && Self.moveCount(alt.0) < Self.moveCount(state))
+                    || (sameHosts && problem.moves(to: alt.0.assignment) < problem.moves(to: state.assignment))
                 {
                     (state, trees) = alt
                 }
@@ -209,17 +207,14 @@ public enum Planner {
                 var scratchImprovement = Improvement(
                     problem: problem, scales: scales, idleWatts: power.idleWatts, maxMoves: nil, seed: options.seed)
                 scratchImprovement.run(
-                    state: &scratch.0, trees: &scratch.1, order: order, lowerBound: bound.value,
+                    state: &scratch.0, trees: &scratch.1, lowerBound: bound.value,
                     expired: { elapsed() >= deadline }, progress: { _ in })
                 if Self.better(scratch.0, than: state) {
                     // Only when, with instances renumbered to stay where they can, it keeps
                     // within the move budget.
                     let relabeled = HostRelabel.relabel(problem, index: index, assignment: scratch.0.assignment)
                     let aligned = MigrationScheduler.alignInstances(problem, target: relabeled)
-                    let current = problem.current!
-                    let moves = aligned.indices.filter { i in
-                        aligned[i] >= 0 && current[i] != nil && current[i]! != aligned[i]
-                    }.count
+                    let moves = problem.moves(to: aligned)
                     if options.maxMoves.map({ moves <= $0 }) ?? true {
                         (state, trees) = scratch
                         notes.append(
@@ -244,7 +239,7 @@ public enum Planner {
                         ? construction.run(key: key, jitter: jitter) : construction.runBestFit(key: key, jitter: jitter)
                     let slice = min(deadline, elapsed() + max(0.05, deadline / 20))
                     improvement.run(
-                        state: &candidate.0, trees: &candidate.1, order: order, lowerBound: bound.value,
+                        state: &candidate.0, trees: &candidate.1, lowerBound: bound.value,
                         expired: { elapsed() >= slice }, progress: { _ in })
                     if Self.better(candidate.0, than: state) {
                         (state, trees) = candidate
@@ -306,16 +301,6 @@ public enum Planner {
             if state.rejection(service: s, host: h) == nil { state.place(i, on: h) }
         }
         return state
-    }
-
-    /// Instances that run now and run elsewhere in `state`.
-    static func moveCount(_ state: PlacementState) -> Int {
-        guard let current = state.problem.current else { return 0 }
-        var n = 0
-        for (i, h) in state.assignment.enumerated() where h >= 0 {
-            if let c = current[i], c != h { n += 1 }
-        }
-        return n
     }
 
     /// Fewer unplaced instances first; then, for `energy`, lower total power under the carbon
