@@ -34,7 +34,8 @@ public final class OrderServer: Sendable {
         self.cache = OrdersCache(store: store, pollInterval: configuration.pollInterval, logger: logger)
         self.authenticator = Authenticator(store: store)
         self.metrics = ServerMetrics()
-        self.statusWriter = StatusWriter(store: store)
+        self.statusWriter = StatusWriter(
+            store: store, metrics: metrics, ackDeadline: configuration.statusAckDeadline, logger: logger)
     }
 
     /// Loads the latest generation, the tokens and the last reports; call before serving.
@@ -85,8 +86,10 @@ public final class OrderServer: Sendable {
     }
 
     /// Serves until SIGTERM or SIGINT, then shuts down gracefully (a ServiceGroup around the
-    /// application and its background services).
+    /// application and its background services). Caps glibc's malloc arenas at 2 first
+    /// (`MALLOC_ARENA_MAX` overrides; see ``Memory``).
     public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        Memory.limitArenas(2)
         try await buildApplication(onRunning: onRunning).runService()  // default signals: SIGTERM, SIGINT
     }
 
@@ -241,6 +244,14 @@ extension Array where Element == Substring {
     func contains(_ tag: String) -> Bool { contains(where: { $0 == tag }) }
 }
 
+/// The `route` labels of the request metrics.
+enum Routes {
+    static let status = "/v1/hosts/{host}/status"
+    static let orders = "/v1/hosts/{host}/orders"
+    /// Order requests with `?wait=` (long polls).
+    static let longPoll = "/v1/hosts/{host}/orders?wait"
+}
+
 /// Runs `body` every `interval` until shutdown.
 struct PeriodicService: Service {
     let interval: Duration
@@ -263,7 +274,7 @@ struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
-        let route = Self.route(request.uri.path)
+        let route = Self.route(request.uri.path, query: request.uri.query)
         do {
             let response = try await next(request, context)
             record(route, request.method, response.status.code, start)
@@ -279,12 +290,20 @@ struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
         metrics.latency(route: route).record(ContinuousClock.now - start)
     }
 
-    static func route(_ path: String) -> String {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
-        if parts.count == 4, parts[0] == "v1", parts[1] == "hosts", parts[3] == "orders" || parts[3] == "status" {
-            return "/v1/hosts/{host}/\(parts[3])"
+    /// The route label: host names folded into `{host}`, and order requests with `?wait=`
+    /// (long polls, held up to `wait` seconds) apart from the others so that the latter's
+    /// quantiles mean something.
+    static func route(_ path: String, query: String? = nil) -> String {
+        let parts = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true)
+        if parts.count == 4, parts[0].elementsEqual("v1".utf8), parts[1].elementsEqual("hosts".utf8) {
+            if parts[3].elementsEqual("status".utf8) { return Routes.status }
+            if parts[3].elementsEqual("orders".utf8) {
+                if let query, query.hasPrefix("wait=") || query.contains("&wait=") { return Routes.longPoll }
+                return Routes.orders
+            }
         }
         if path == "/healthz" || path == "/metrics" { return path }
         return "other"
     }
+
 }

@@ -7,7 +7,11 @@ import ServiceLifecycle
 /// A background loop (``run()``) asks the store for its latest generation every
 /// `pollInterval` (one indexed `MAX(id)`); when it changed, it loads that generation's orders
 /// and wakes every waiter. The same loop expires waiters whose time is up, so a long poll
-/// costs one dictionary entry and no timer of its own.
+/// costs one dictionary entry and no timer of its own: waiters are also filed by the tick in
+/// which they expire, so a tick touches only the waiters that expire in it, not all of them.
+///
+/// After a new generation is swapped in (and the burst of woken polls is answered), the loop
+/// returns the heap's free pages to the kernel (``Memory/trim()``).
 public final class OrdersCache: Service, Sendable {
     public struct Snapshot: Sendable {
         public var generation: Int
@@ -27,17 +31,37 @@ public final class OrdersCache: Service, Sendable {
         var cancelled: Set<UInt64> = []
         var nextID: UInt64 = 0
         var lastTick = ContinuousClock.now
+        /// Waiter ids by the tick (``OrdersCache/tick(of:)``) at the end of which they expire;
+        /// ids of waiters already woken are skipped when their tick comes.
+        var expiries: [Int64: [UInt64]] = [:]
+        /// The last tick whose waiters were expired.
+        var expiredThrough: Int64 = 0
+        /// When to trim the heap (a little after a generation swap).
+        var trimAt: ContinuousClock.Instant?
     }
 
     let store: OrderStore
     let pollInterval: Duration
     let logger: Logger
     let state = Locked(State())
+    let epoch = ContinuousClock.now
+    /// How long after a generation swap the heap is trimmed (`nil`: never).
+    let trimDelay: Duration?
 
-    public init(store: OrderStore, pollInterval: Duration, logger: Logger) {
+    public init(store: OrderStore, pollInterval: Duration, logger: Logger, trimDelay: Duration? = .seconds(3)) {
         self.store = store
         self.pollInterval = pollInterval
         self.logger = logger
+        self.trimDelay = trimDelay
+    }
+
+    /// How many waiters are resumed between two yields when a new generation wakes them all.
+    static let wakeSlice = 200
+
+    /// The number of whole poll intervals from `epoch` to `instant` (rounded down, or up).
+    func tick(of instant: ContinuousClock.Instant, roundingUp: Bool = false) -> Int64 {
+        let ticks = (instant - epoch) / pollInterval
+        return Int64(roundingUp ? ticks.rounded(.up) : ticks.rounded(.down))
     }
 
     public var snapshot: Snapshot { state.withLock { $0.snapshot } }
@@ -52,12 +76,17 @@ public final class OrdersCache: Service, Sendable {
         state.withLock { $0.lastTick = ContinuousClock.now }
         guard latest != snapshot.generation else { return }
         let orders = try await store.orders(generation: latest)
+        let trimAt = trimDelay.map { ContinuousClock.now + $0 }
         let woken: [Waiter] = state.withLock { state in
             state.snapshot = Snapshot(generation: latest, orders: orders)
-            defer { state.waiters.removeAll() }
+            state.trimAt = trimAt
+            defer {
+                state.waiters.removeAll()
+                state.expiries.removeAll()
+            }
             return Array(state.waiters.values)
         }
-        for waiter in woken { waiter.continuation.resume() }
+        await Self.resume(woken)
         Systemd.notify("STATUS=serving generation \(latest) to \(orders.count) hosts")
         logger.info("serving generation \(latest)", metadata: ["hosts": "\(orders.count)", "woken": "\(woken.count)"])
     }
@@ -69,29 +98,63 @@ public final class OrdersCache: Service, Sendable {
             } catch {
                 logger.error("cannot read the store: \(error)")
             }
-            expireWaiters()
+            await expireWaiters()
+            trimIfDue()
             try? await Task.sleep(for: pollInterval)
         }
         // Release every long poll so the server can drain.
         let all = state.withLock { state in
-            defer { state.waiters.removeAll() }
+            defer {
+                state.waiters.removeAll()
+                state.expiries.removeAll()
+            }
             return Array(state.waiters.values)
         }
         for waiter in all { waiter.continuation.resume() }
     }
 
-    func expireWaiters() {
+    /// Resumes `waiters` a slice at a time: each resumed poll is a job on the concurrency pool,
+    /// and yielding between slices lets requests that arrive meanwhile (status posts) run
+    /// between them instead of behind all of them (5,000 at a new generation, and again when
+    /// that herd's waits all expire in the same tick).
+    static func resume(_ waiters: [Waiter]) async {
+        for (index, waiter) in waiters.enumerated() {
+            waiter.continuation.resume()
+            if index % wakeSlice == wakeSlice - 1 { await Task.yield() }
+        }
+    }
+
+    func expireWaiters() async {
         let now = ContinuousClock.now
+        let through = tick(of: now)
         let expired: [Waiter] = state.withLock { state in
             state.lastTick = now
             var expired: [Waiter] = []
-            for (id, waiter) in state.waiters where waiter.deadline <= now {
-                expired.append(waiter)
-                state.waiters[id] = nil
+            if state.expiredThrough < through, !state.expiries.isEmpty {
+                for tick in (state.expiredThrough + 1)...through {
+                    guard let ids = state.expiries.removeValue(forKey: tick) else { continue }
+                    for id in ids {
+                        if let waiter = state.waiters.removeValue(forKey: id) { expired.append(waiter) }
+                    }
+                }
             }
+            state.expiredThrough = max(state.expiredThrough, through)
             return expired
         }
-        for waiter in expired { waiter.continuation.resume() }
+        await Self.resume(expired)
+    }
+
+    func trimIfDue() {
+        let now = ContinuousClock.now
+        let due = state.withLock { state -> Bool in
+            guard let at = state.trimAt, at <= now else { return false }
+            state.trimAt = nil
+            return true
+        }
+        guard due else { return }
+        let start = ContinuousClock.now
+        let released = Memory.trim()
+        logger.debug("trimmed the heap", metadata: ["released": "\(released)", "took": "\(ContinuousClock.now - start)"])
     }
 
     /// Returns when the served generation differs from `generation`, when `timeout` has
@@ -103,12 +166,15 @@ public final class OrdersCache: Service, Sendable {
             return state.nextID
         }
         let deadline = ContinuousClock.now.advanced(by: timeout)
+        let expiresIn = tick(of: deadline, roundingUp: true)
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let now = state.withLock { state -> Bool in
                     state.registering.remove(id)
                     if state.snapshot.generation != generation || state.cancelled.remove(id) != nil { return true }
                     state.waiters[id] = Waiter(continuation: continuation, deadline: deadline)
+                    // A tick already expired would never come round again: file it in the next.
+                    state.expiries[max(expiresIn, state.expiredThrough + 1), default: []].append(id)
                     return false
                 }
                 if now { continuation.resume() }

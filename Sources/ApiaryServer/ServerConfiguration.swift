@@ -12,10 +12,15 @@ public struct ServerConfiguration: Sendable {
     public var reportingWindow: Duration
     /// How often tokens are reloaded (picks up revocations).
     public var tokenRefreshInterval: Duration
+    /// How long a status post waits for its report to be committed before it is acknowledged
+    /// anyway (the report stays queued and is written when the store is free, e.g. after an
+    /// `apply` releases the write lock); `nil`: a 204 always means the report is on disk.
+    public var statusAckDeadline: Duration?
 
     public init(
         host: String = "127.0.0.1", port: Int = 9632, pollInterval: Duration = .milliseconds(250), maxWait: Double = 300,
-        maxBodyBytes: Int = 64 * 1024, reportingWindow: Duration = .seconds(300), tokenRefreshInterval: Duration = .seconds(5)
+        maxBodyBytes: Int = 64 * 1024, reportingWindow: Duration = .seconds(300), tokenRefreshInterval: Duration = .seconds(5),
+        statusAckDeadline: Duration? = .milliseconds(20)
     ) {
         self.host = host
         self.port = port
@@ -24,6 +29,7 @@ public struct ServerConfiguration: Sendable {
         self.maxBodyBytes = maxBodyBytes
         self.reportingWindow = reportingWindow
         self.tokenRefreshInterval = tokenRefreshInterval
+        self.statusAckDeadline = statusAckDeadline
     }
 
     /// Parses `HOST:PORT` (`[::1]:9632` for IPv6).

@@ -25,7 +25,9 @@ struct APIFixture {
         admin = try store.issueToken(role: .admin).token
         server = OrderServer(
             store: store,
-            configuration: ServerConfiguration(host: "127.0.0.1", port: 0, pollInterval: .milliseconds(50), maxBodyBytes: maxBody),
+            // No early acknowledgement: the tests read reports from the store right after a 204.
+            configuration: ServerConfiguration(
+                host: "127.0.0.1", port: 0, pollInterval: .milliseconds(50), maxBodyBytes: maxBody, statusAckDeadline: nil),
             logger: Fixtures.logger)
         try await server.prepare()
     }

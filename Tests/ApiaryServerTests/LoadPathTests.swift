@@ -1,0 +1,109 @@
+import ApiaryStore
+import Foundation
+import Hummingbird
+import Testing
+
+@testable import ApiaryServer
+
+/// The pieces of the server's hot path that the load benchmark (benchmarks/LOAD.md) leans on.
+@Suite("Load path")
+struct LoadPathTests {
+    /// A write that records its batches and can be held.
+    final class FakeStore: Sendable {
+        let batches = Locked<[[String]]>([])
+        let delay: Duration
+
+        init(delay: Duration = .zero) { self.delay = delay }
+
+        func write(_ reports: [(host: String, generation: Int, body: String)]) async throws {
+            if delay > .zero { try await Task.sleep(for: delay) }
+            batches.withLock { $0.append(reports.map(\.host)) }
+        }
+
+        var written: [String] { batches.withLock { $0.flatMap { $0 } } }
+    }
+
+    @Test func statusReportsAreCommittedInGroups() async throws {
+        let store = FakeStore(delay: .milliseconds(20))
+        let writer = StatusWriter(ackDeadline: nil) { try await store.write($0) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<200 {
+                group.addTask { try await writer.submit(host: "h\(i)", generation: 1, body: "{}") }
+            }
+            try await group.waitForAll()
+        }
+        #expect(Set(store.written) == Set((0..<200).map { "h\($0)" }))
+        #expect(store.batches.withLock { $0.count } < 200)
+    }
+
+    @Test func aBusyStoreDelaysTheAcknowledgementOnlyUntilTheDeadline() async throws {
+        // The commit takes 3 s (a long `apply` holding the write lock); the deadline is 20 ms.
+        // Other tests running in parallel can hold up the concurrency pool, hence the slack.
+        let store = FakeStore(delay: .seconds(3))
+        let writer = StatusWriter(ackDeadline: .milliseconds(20)) { try await store.write($0) }
+        let start = ContinuousClock.now
+        try await writer.submit(host: "h1", generation: 1, body: "{}")
+        let first = ContinuousClock.now - start
+        #expect(first < .milliseconds(2500), "acknowledged after \(first)")
+        // While the commit is overdue, new reports are acknowledged at once and still written.
+        try await writer.submit(host: "h2", generation: 1, body: "{}")
+        #expect(store.written.isEmpty)
+        #expect(try await eventually(timeout: .seconds(10)) { Set(store.written) == ["h1", "h2"] })
+    }
+
+    @Test func withoutADeadlineTheAcknowledgementMeansDurable() async throws {
+        let store = FakeStore(delay: .milliseconds(300))
+        let writer = StatusWriter(ackDeadline: nil) { try await store.write($0) }
+        try await writer.submit(host: "h1", generation: 1, body: "{}")
+        #expect(store.written == ["h1"])
+    }
+
+    @Test func failedCommitsFailTheWaitingRequests() async throws {
+        struct Broken: Error {}
+        let writer = StatusWriter(ackDeadline: nil) { _ in throw Broken() }
+        await #expect(throws: Broken.self) { try await writer.submit(host: "h1", generation: 1, body: "{}") }
+    }
+
+    @Test func longPollsAreLabelledApart() {
+        typealias M = ApiaryServer.MetricsMiddleware<BasicRequestContext>
+        #expect(M.route("/v1/hosts/hive-01/orders") == "/v1/hosts/{host}/orders")
+        #expect(M.route("/v1/hosts/hive-01/orders", query: "wait=30") == "/v1/hosts/{host}/orders?wait")
+        #expect(M.route("/v1/hosts/hive-01/orders", query: "x=1&wait=30") == "/v1/hosts/{host}/orders?wait")
+        #expect(M.route("/v1/hosts/hive-01/status") == "/v1/hosts/{host}/status")
+        #expect(M.route("/v1/hosts/hive-01/other") == "other")
+        #expect(M.route("/metrics") == "/metrics")
+    }
+
+    @Test func metricSeriesAreMadeOnce() {
+        let metrics = ServerMetrics()
+        #expect(metrics.requests(route: "r", method: "GET", status: 200) === metrics.requests(route: "r", method: "GET", status: 200))
+        #expect(metrics.latency(route: "r") === metrics.latency(route: "r"))
+    }
+
+    @Test func waitsExpireByTheirTickAndOnlyThen() async throws {
+        let dir = try TemporaryDirectory()
+        let store = try OrderStore(path: dir.path("cache.db"), create: true)
+        try store.apply(try Fixtures.plan("three-hosts-a.json"))
+        let cache = OrdersCache(store: store, pollInterval: .milliseconds(50), logger: Fixtures.logger)
+        try await cache.refresh()
+        let loop = Task { try await cache.run() }
+        defer { loop.cancel() }
+        let generation = cache.snapshot.generation
+        let timeouts: [Duration] = [.zero, .milliseconds(10), .milliseconds(120), .milliseconds(300), .milliseconds(300), .milliseconds(700)]
+        let held = await withTaskGroup(of: (Duration, Duration).self) { group in
+            for timeout in timeouts {
+                group.addTask {
+                    let start = ContinuousClock.now
+                    await cache.waitForChange(from: generation, timeout: timeout)
+                    return (timeout, ContinuousClock.now - start)
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        for (timeout, elapsed) in held {
+            #expect(elapsed >= timeout && elapsed < timeout + .milliseconds(500), "wait \(timeout) held \(elapsed)")
+        }
+        #expect(cache.waiting == 0)
+        #expect(cache.state.withLock { $0.expiries.isEmpty })
+    }
+}
