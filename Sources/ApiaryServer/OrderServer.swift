@@ -113,7 +113,7 @@ public final class OrderServer: Sendable {
         if wait > 0 {
             let current = snapshot.orders[host]
             if current == nil || tags.contains("*") || tags.contains(current!.etag) {
-                await cache.waitForChange(from: snapshot.generation, timeout: .milliseconds(Int64(wait * 1000)))
+                await cache.waitForChange(from: snapshot.generation, timeout: Self.heldFor(wait: wait))
                 snapshot = cache.snapshot
             }
         }
@@ -200,6 +200,15 @@ public final class OrderServer: Sendable {
     }
 
     // MARK: Helpers
+
+    /// How long a long poll with `?wait=wait` is held: `wait` plus up to `wait / 16` at random
+    /// (as Consul's blocking queries do). Polls woken together by a new generation come back
+    /// together; without the jitter all of them would also expire in the same tick, every
+    /// `wait` seconds from then on, and each time be answered in one burst.
+    static func heldFor(wait: Double) -> Duration {
+        let jitter = wait > 0 ? Double.random(in: 0..<(wait / 16)) : 0
+        return .milliseconds(Int64((wait + jitter) * 1000))
+    }
 
     static func waitSeconds(_ request: Request, max: Double) throws -> Double {
         guard let text = request.uri.queryParameters.get("wait") else { return 0 }

@@ -74,6 +74,13 @@ struct LoadPathTests {
         #expect(M.route("/metrics") == "/metrics")
     }
 
+    @Test func longPollsAreHeldWaitPlusAtMostASixteenth() {
+        let held = (0..<1000).map { _ in OrderServer.heldFor(wait: 32) }
+        #expect(held.allSatisfy { $0 >= .seconds(32) && $0 < .seconds(34) })
+        #expect(Set(held).count > 100)
+        #expect(OrderServer.heldFor(wait: 0) == .zero)
+    }
+
     @Test func metricSeriesAreMadeOnce() {
         let metrics = ServerMetrics()
         #expect(metrics.requests(route: "r", method: "GET", status: 200) === metrics.requests(route: "r", method: "GET", status: 200))
