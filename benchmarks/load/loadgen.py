@@ -24,6 +24,14 @@ def pct(values, p):
     return values[k]
 
 
+def open_fds(pid):
+    """Open file descriptors of the server (≈ its TCP connections)."""
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return None
+
+
 def rss_kib(pid):
     try:
         with open(f"/proc/{pid}/status") as f:
@@ -171,6 +179,7 @@ async def worker(a, index, queue):
             elapsed = time.perf_counter() - t_start
             if lead:
                 sample = {"t": round(elapsed, 1), "rss_kib": rss_kib(a.pid) if a.pid else None,
+                          "fds": open_fds(a.pid) if a.pid else None,
                           "loadavg_1m": round(os.getloadavg()[0], 2)}
                 rss.append(sample)
                 print(json.dumps(sample), flush=True)

@@ -7,7 +7,13 @@
 #   HOSTS=2000 RATE=500 DURATION=120 benchmarks/load/run.sh
 #   APIARY=/path/to/apiary benchmarks/load/run.sh   # skip the build, use this binary
 #
-# Needs python3 with aiohttp (installed into benchmarks/load/.venv on first run, from PyPI).
+#   CLIENT=python benchmarks/load/run.sh   # the Python client (loadgen.py) instead of load-client
+#
+# The default client is the Swift `load-client` (benchmarks/LoadClient, built here into
+# benchmarks/.build-load unless LOAD_CLIENT=/path/to/load-client is given): one event loop
+# thread, so it takes little CPU from the server on a small machine. The Python client needs
+# aiohttp (installed into benchmarks/load/.venv on first run, from PyPI).
+# SERVER_ENV='MALLOC_ARENA_MAX=8' passes environment variables to the server.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -22,10 +28,16 @@ SCRATCH=${SCRATCH:-.build-srv-release}
 RESULTS="$ROOT/benchmarks/load/results"
 mkdir -p "$RESULTS"
 
+CLIENT=${CLIENT:-swift}
 VENV="$ROOT/benchmarks/load/.venv"
-if [[ ! -x "$VENV/bin/python" ]]; then
+if [[ "$CLIENT" == python && ! -x "$VENV/bin/python" ]]; then
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install --quiet 'aiohttp>=3.9' 'uvloop>=0.19'
+fi
+if [[ "$CLIENT" == swift && -z "${LOAD_CLIENT:-}" ]]; then
+    echo "== building load-client (release, scratch benchmarks/.build-load)"
+    (cd benchmarks && swift build -c release --scratch-path .build-load --product load-client 2>&1 | tail -1)
+    LOAD_CLIENT="$ROOT/benchmarks/.build-load/release/load-client"
 fi
 
 if [[ -z "${APIARY:-}" ]]; then
@@ -44,7 +56,7 @@ for ((i = 0; i < HOSTS; i++)); do HOSTARGS+=(--host "$(printf 'host-%05d' "$i")"
 "$APIARY" token issue "${HOSTARGS[@]}" --db "$WORK/load.db" >"$WORK/tokens.tsv" 2>/dev/null
 
 ulimit -n 65536 2>/dev/null || true  # the server and the client each hold > 5,000 sockets
-"$APIARY" serve --db "$WORK/load.db" --listen "127.0.0.1:$PORT" --log-level warning >"$WORK/serve.out" 2>"$WORK/serve.err" &
+env ${SERVER_ENV:-} "$APIARY" serve --db "$WORK/load.db" --listen "127.0.0.1:$PORT" --log-level warning >"$WORK/serve.out" 2>"$WORK/serve.err" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 100); do grep -q listening "$WORK/serve.out" 2>/dev/null && break; sleep 0.1; done
@@ -52,8 +64,14 @@ echo "== server pid $SERVER, RSS at start $(grep VmRSS /proc/$SERVER/status | aw
 
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 echo "== load: $HOSTS pollers (wait=$WAIT s), $RATE status posts/s, $DURATION s; a new generation at half time"
-"$VENV/bin/python" benchmarks/load/loadgen.py --base "http://127.0.0.1:$PORT" --tokens "$WORK/tokens.tsv" \
-    --hosts "$HOSTS" --rate "$RATE" --procs "${PROCS:-2}" --duration "$DURATION" --wait "$WAIT" --pid "$SERVER" \
+echo "== client: $CLIENT; load average before: $(cut -d' ' -f1-3 /proc/loadavg); server env: ${SERVER_ENV:-(none)}"
+if [[ "$CLIENT" == swift ]]; then
+    LOADGEN=("$LOAD_CLIENT")
+else
+    LOADGEN=("$VENV/bin/python" benchmarks/load/loadgen.py --procs "${PROCS:-2}")
+fi
+"${LOADGEN[@]}" --base "http://127.0.0.1:$PORT" --tokens "$WORK/tokens.tsv" \
+    --hosts "$HOSTS" --rate "$RATE" --duration "$DURATION" --wait "$WAIT" --pid "$SERVER" \
     --apply-cmd "'$APIARY' apply '$WORK/plan2.json' --db '$WORK/load.db' --force >/dev/null" \
     --out "$RESULTS/load-$STAMP.json"
 echo "== server CPU time: $(ps -o times= -p $SERVER) s over the run; load average now: $(cut -d' ' -f1-3 /proc/loadavg); metrics excerpt:"
