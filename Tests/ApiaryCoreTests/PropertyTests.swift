@@ -12,7 +12,7 @@ struct PropertyTests {
         // Seeds are fixed so a failure replays exactly (RandomInventory.make(seed:)).
         for seed in UInt64(1)...240 {
             let problem = RandomInventory.make(seed: seed)
-            let plan = Planner.plan(problem, options: PlannerOptions(timeLimit: 5, seed: seed))
+            let plan = Planner.plan(problem, options: PlannerOptions(timeLimit: 0.05, seed: seed))
             let doc = PlanDocumentBuilder.build(problem: problem, plan: plan)
             let violations = Verifier(problem: problem).verify(doc)
             #expect(violations.isEmpty, "seed \(seed): \(violations.map(\.description).joined(separator: "; "))")
@@ -40,7 +40,7 @@ struct PropertyTests {
                         return problem.hosts[h].state == .cordoned ? nil : h
                     })
             }
-            let plan = Planner.plan(problem, options: PlannerOptions(timeLimit: 5, seed: seed))
+            let plan = Planner.plan(problem, options: PlannerOptions(timeLimit: 0.05, seed: seed))
             let doc = PlanDocumentBuilder.build(problem: problem, plan: plan)
             let violations = Verifier(problem: problem).verify(doc)
             #expect(violations.isEmpty, "seed \(seed): \(violations.map(\.description).joined(separator: "; "))")
@@ -59,7 +59,7 @@ struct RandomizedPropertyTests {
             let drawn = RandomInventory.make(seed: seed)
             let problem = Problem(
                 dimensions: drawn.dimensions, hosts: drawn.hosts, services: drawn.services, policy: drawn.policy)
-            let plan = Planner.plan(problem, options: PlannerOptions(timeLimit: 5, seed: seed))
+            let plan = Planner.plan(problem, options: PlannerOptions(timeLimit: 0.05, seed: seed))
             let doc = PlanDocumentBuilder.build(problem: problem, plan: plan)
             let violations = Verifier(problem: problem).verify(doc)
             #expect(violations.isEmpty, "seed \(seed): \(violations.map(\.description).joined(separator: "; "))")

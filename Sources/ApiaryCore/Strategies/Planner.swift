@@ -187,7 +187,10 @@ public enum Planner {
             // With a running fleet, half the time goes to improving the move-aware start and
             // half to a from-scratch plan: fewest hosts come first, then fewest moves.
             let moveAwareDeadline = problem.current != nil ? deadline / 2 : deadline
-            let firstDeadline = altStart != nil ? moveAwareDeadline / 2 : moveAwareDeadline
+            var firstDeadline = altStart != nil ? moveAwareDeadline / 2 : moveAwareDeadline
+            // From scratch, the descent gets a fifth of the time; the tabu pool search below
+            // does better with the rest.
+            if problem.current == nil { firstDeadline = deadline * Self.descentShare }
             improvement.run(
                 state: &state, trees: &trees, lowerBound: bound.value,
                 expired: { elapsed() >= firstDeadline }, progress: { report("improvement", $0) })
@@ -221,6 +224,18 @@ public enum Planner {
                             "a from-scratch packing needs fewer hosts than consolidating in place: \(moves) moves after keeping every instance that can stay")
                     }
                 }
+            }
+            // Tabu pool search on the best state so far (see PoolSearch): it walks out of the
+            // local optima the descent stops in.
+            if problem.current == nil, state.hostsUsed > bound.value {
+                var search = PoolSearch(problem: problem, scales: scales, idleWatts: power.idleWatts, seed: options.seed)
+                let before = (state, trees)
+                let poolDeadline = min(deadline, elapsed() + deadline * Self.poolShare)
+                search.run(
+                    state: &state, trees: &trees, lowerBound: bound.value,
+                    iterationCap: Self.poolIterations(timeLimit: deadline, instances: problem.instanceCount),
+                    expired: { elapsed() >= poolDeadline }, progress: { report("pool search", $0) })
+                if Self.better(before.0, than: state) { (state, trees) = before }
             }
             // Randomized restarts (GRASP-style, at most 64) while time remains on inputs where a construction
             // is cheap: sort weights jittered by up to ±15 %, first fit and best fit in turn, each
@@ -286,6 +301,18 @@ public enum Planner {
         report("done", Set(plan.assignment.filter { $0 >= 0 }).count)
         return plan
     }
+
+    /// Share of the time limit the tabu pool search gets before the randomized restarts.
+    static let poolShare = 0.9
+    /// Iterations the pool search may make in all: about what this machine does in the time
+    /// limit on small inputs, so that a run the cap (not the clock) stops replays exactly, and
+    /// runs without a clock end.
+    static func poolIterations(timeLimit: Double, instances: Int) -> Int {
+        Int(min(timeLimit, 600) * 50_000) + 100 * instances
+    }
+
+    /// Share of the time limit the descent gets on from-scratch inputs.
+    static let descentShare = 0.2
 
     /// The current placement as a starting state: every running instance whose host may keep
     /// it (pinned on a cordoned host, or on an active host with every rule holding).

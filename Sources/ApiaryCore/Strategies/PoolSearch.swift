@@ -1,0 +1,380 @@
+/// Tabu pool search: frees one more host when the descent of `Improvement` is stuck.
+///
+/// A victim host's instances go to a pool, and the search then repeatedly makes the move that
+/// leaves the lightest pool: put a pool instance `p` on a used host `h`, ejecting into the pool
+/// the lightest set of at most three of `h`'s instances that makes room (none when `p` fits as
+/// it is). Unlike the descent, a move may make the pool heavier, so the search walks out of
+/// local optima; short-term tabu memory keeps it from undoing its last moves (an instance
+/// ejected from `h` may not return to `h`, and an instance just placed may not be ejected, for a
+/// few iterations). When the pool empties, the victim is free; when the iteration budget runs
+/// out, the attempt is rolled back, so every accepted state is valid. This is the consistent
+/// neighbourhood search of Buljubašić & Vasquez (2016) for bin and vector packing, with every
+/// constraint checked by `PlacementState`; instances of zone-balanced services stay in the
+/// domain they came from, so no domain count ever changes.
+///
+/// Deterministic for a seed; the clock only decides when to stop.
+struct PoolSearch {
+    let problem: Problem
+    /// Normalized weight of one instance of each service.
+    let weight: [Double]
+    let idleWatts: [Double]
+    var rng: SplitMix64
+
+    init(problem: Problem, scales: Scales, idleWatts: [Double], seed: UInt64) {
+        self.problem = problem
+        self.idleWatts = idleWatts
+        weight = problem.services.map { scales.weight($0.requests, .sum) + 1e-9 }
+        rng = SplitMix64(seed: seed ^ 0x7AB0_5EA2_C4C4_0001)
+        // Where no rule but capacity can bind an ejection, covering the deficit is enough.
+        let anyExclusive = problem.services.contains { $0.exclusive }
+        simple = problem.services.map { svc in
+            if anyExclusive || problem.onePackageNamePerHost { return false }
+            if case .host = svc.spread { return false }
+            return true
+        }
+    }
+
+    /// Per service: only capacity can stop it taking an ejected instance's place.
+    let simple: [Bool]
+
+    /// Hosts that took part in the last attempt's moves (for the caller's bookkeeping).
+    private enum Op {
+        case place(Int, Int)
+        case remove(Int, Int)
+    }
+
+    private struct Workspace {
+        var ops: [Op] = []
+        /// Instances on each host (unordered).
+        var on: [[Int]]
+
+        mutating func place(_ i: Int, _ h: Int, _ s: inout PlacementState, _ t: inout TreeSet) {
+            s.place(i, on: h)
+            t.refresh(host: h, state: s)
+            on[h].append(i)
+            ops.append(.place(i, h))
+        }
+
+        mutating func remove(_ i: Int, _ s: inout PlacementState, _ t: inout TreeSet) {
+            let h = s.assignment[i]
+            s.remove(i)
+            t.refresh(host: h, state: s)
+            if let k = on[h].firstIndex(of: i) { on[h].swapAt(k, on[h].count - 1) }
+            on[h].removeLast()
+            ops.append(.remove(i, h))
+        }
+
+        mutating func undo(_ s: inout PlacementState, _ t: inout TreeSet) {
+            for op in ops.reversed() {
+                switch op {
+                case .place(let i, let h):
+                    s.remove(i)
+                    t.refresh(host: h, state: s)
+                    if let k = on[h].firstIndex(of: i) { on[h].swapAt(k, on[h].count - 1) }
+                    on[h].removeLast()
+                case .remove(let i, let h):
+                    s.place(i, on: h)
+                    t.refresh(host: h, state: s)
+                    on[h].append(i)
+                }
+            }
+            ops.removeAll()
+        }
+    }
+
+    /// Frees hosts until the bound is reached, every victim has failed at the largest
+    /// iteration budget, or `expired()` is true.
+    mutating func run(
+        state: inout PlacementState, trees: inout TreeSet, lowerBound: Int, iterationCap: Int,
+        expired: () -> Bool, progress: (Int) -> Void
+    ) {
+        var on = [[Int]](repeating: [], count: problem.hosts.count)
+        for (i, h) in state.assignment.enumerated() where h >= 0 { on[h].append(i) }
+        var work = Workspace(on: on)
+        // Budgets grow when every candidate victim fails at the current one.
+        var budget = 1_000
+        let maxBudget = 32_000
+        // A work cap, so runs without a clock (or with a generous one) end on their own and
+        // replay exactly: iterations in all, in proportion to the time limit and the input.
+        var left = iterationCap
+        var failed = Set<Int>()
+        while state.hostsUsed > lowerBound, left > 0, !expired() {
+            let victims = victimOrder(state: state, on: work.on).filter { !failed.contains($0) }
+            guard !victims.isEmpty else {
+                if budget >= maxBudget { break }
+                budget *= 2
+                failed.removeAll()
+                continue
+            }
+            // Two victims: the lightest host not yet failed, and one of the next few lightest
+            // (seeded). Only one has to end up empty.
+            let first = victims[0]
+            let others = victimOrder(state: state, on: work.on).filter { $0 != first }.prefix(4)
+            var pair = [first]
+            if !others.isEmpty { pair.append(others[Int(rng.next() % UInt64(others.count))]) }
+            work.ops.removeAll()
+            let spend = min(budget, left)
+            var used = 0
+            let freed = attempt(pair, state: &state, trees: &trees, work: &work, budget: spend, used: &used, expired: expired)
+            left -= max(used, 1)
+            if freed {
+                failed.removeAll()
+                progress(state.hostsUsed)
+            } else {
+                work.undo(&state, &trees)
+                failed.insert(first)
+            }
+        }
+    }
+
+    /// Used hosts that may be emptied, lightest first (for `energy`, most idle watts per load).
+    private func victimOrder(state: PlacementState, on: [[Int]]) -> [Int] {
+        var keyed = [(Int, Double)]()
+        for h in problem.hosts.indices where state.hostCount[h] > 0 && problem.hosts[h].state == .active {
+            if on[h].contains(where: { state.index.pinnedHost[$0] >= 0 }) { continue }
+            var load = 0.0
+            for i in on[h] { load += weight[Int(state.index.serviceOfInstance[i])] }
+            let key = problem.policy.objective == .energy ? load / max(idleWatts[h], 1) : load
+            keyed.append((h, key))
+        }
+        keyed.sort { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }
+        return keyed.map(\.0)
+    }
+
+    /// Empties the victims into the pool and searches until the pool fits on one of them
+    /// (or is empty): one host fewer. `false` leaves the undo to the caller.
+    private mutating func attempt(
+        _ victims: [Int], state: inout PlacementState, trees: inout TreeSet, work: inout Workspace, budget: Int,
+        used: inout Int, expired: () -> Bool
+    ) -> Bool {
+        let index = state.index
+        let dims = index.dimensionCount
+        var pool = [Int]()
+        // Home domain of each pool instance (the domain of the host it left).
+        var home = [Int: Int32]()
+        for v in victims {
+            for i in work.on[v] {
+                pool.append(i)
+                home[i] = state.domain(ofService: Int(index.serviceOfInstance[i]), host: v)
+            }
+        }
+        for i in pool { work.remove(i, &state, &trees) }
+        let closed = Set(victims)
+        let hosts = problem.hosts.indices.filter {
+            !closed.contains($0) && state.hostCount[$0] > 0 && problem.hosts[$0].state == .active
+        }
+        /// Puts the whole pool on one victim when it fits there: the search has succeeded.
+        func settle(_ state: inout PlacementState, _ trees: inout TreeSet, _ work: inout Workspace) -> Bool {
+            if pool.isEmpty { return true }
+            for v in victims {
+                var ok = true
+                for d in 0..<dims {
+                    var sum: Int64 = 0
+                    for i in pool { sum += index.requestFlat[Int(index.serviceOfInstance[i]) * dims + d] }
+                    if sum > index.usableFlat[v * dims + d] {
+                        ok = false
+                        break
+                    }
+                }
+                guard ok else { continue }
+                var placed = [Int]()
+                for i in pool {
+                    let s = Int(index.serviceOfInstance[i])
+                    guard state.domain(ofService: s, host: v) == home[i]!,
+                        ProblemIndex.matches(selector: problem.services[s].selector, labels: problem.hosts[v].labels),
+                        state.rejection(service: s, host: v, ignoreSkew: true) == nil
+                    else {
+                        ok = false
+                        break
+                    }
+                    work.place(i, v, &state, &trees)
+                    placed.append(i)
+                }
+                if ok {
+                    pool.removeAll()
+                    return true
+                }
+                for i in placed.reversed() { work.remove(i, &state, &trees) }
+            }
+            return false
+        }
+        if settle(&state, &trees, &work) { return true }
+        guard !hosts.isEmpty else { return false }
+        // The search minimizes how far the pool exceeds one victim's capacity (summed over
+        // dimensions, normalized), then the pool's weight.
+        var target = [Int64](repeating: 0, count: dims)
+        for v in victims { for d in 0..<dims { target[d] = max(target[d], index.usableFlat[v * dims + d]) } }
+        let inverseTarget = target.map { $0 > 0 ? 1 / Double($0) : 0 }
+        var poolSum = [Int64](repeating: 0, count: dims)
+        for i in pool { for d in 0..<dims { poolSum[d] += index.requestFlat[Int(index.serviceOfInstance[i]) * dims + d] } }
+        var rest = [Int64](repeating: 0, count: dims)
+        var base = 0.0
+        let excessWeight = 10.0
+        // Tabu memory: (instance, host) it was ejected from → first iteration it may return;
+        // instance → first iteration it may be ejected again.
+        var returnTabu = [Int64: Int]()
+        var ejectTabu = [Int: Int]()
+        let sample = hosts.count > 64
+        var deficit = [Int64](repeating: 0, count: dims)
+        var members = [Int]()
+        var memberService = [Int]()  // service index × dims of each member
+        var short = [Int]()  // dimensions where the host lacks room
+
+        for iteration in 0..<budget {
+            used = iteration + 1
+            if iteration & 63 == 63, expired() { return false }
+            var best: (p: Int, h: Int, ejected: [Int])?
+            var bestCost = Double.infinity
+            var ties = 0
+            let candidates: [Int] =
+                sample ? (0..<64).map { _ in hosts[Int(rng.next() % UInt64(hosts.count))] } : hosts
+            /// Keeps the cheapest move; ties broken uniformly at random (reservoir sampling).
+            /// A tabu move is allowed only when it empties the pool (aspiration).
+            func consider(_ delta: Double, p: Int, h: Int, ejected: [Int], tabu: Bool, poolWeightAfterIsZero: Bool) {
+                if tabu && !poolWeightAfterIsZero { return }
+                var cost = delta
+                if !ejected.isEmpty {
+                    var over = 0.0
+                    for d in 0..<dims {
+                        var v = rest[d]
+                        for e in ejected { v += index.requestFlat[Int(index.serviceOfInstance[e]) * dims + d] }
+                        if v > target[d] { over += Double(v - target[d]) * inverseTarget[d] }
+                    }
+                    cost += excessWeight * over
+                } else {
+                    cost += base
+                }
+                if cost < bestCost - 1e-12 {
+                    bestCost = cost
+                    best = (p, h, ejected)
+                    ties = 1
+                } else if abs(cost - bestCost) <= 1e-12 {
+                    ties += 1
+                    if rng.next() % UInt64(ties) == 0 { best = (p, h, ejected) }
+                }
+            }
+
+            for p in pool {
+                let s = Int(index.serviceOfInstance[p])
+                let wp = weight[s]
+                let svc = problem.services[s]
+                // The pool without p, and what it exceeds one host by: a lower bound on every
+                // move of p (ejections only add to the pool).
+                var over = 0.0
+                for d in 0..<dims {
+                    rest[d] = poolSum[d] - index.requestFlat[s * dims + d]
+                    if rest[d] > target[d] { over += Double(rest[d] - target[d]) * inverseTarget[d] }
+                }
+                base = excessWeight * over
+                let ph = home[p]!
+                for h in candidates {
+                    // Hosts may have been emptied by ejections; they stay closed.
+                    guard state.hostCount[h] > 0, state.domain(ofService: s, host: h) == ph,
+                        ProblemIndex.matches(selector: svc.selector, labels: problem.hosts[h].labels)
+                    else { continue }
+                    let tabu = (returnTabu[Int64(p) << 32 | Int64(h)] ?? 0) > iteration
+                    var need = false
+                    for d in 0..<dims {
+                        let over = state.used[h * dims + d] + index.requestFlat[s * dims + d] - index.usableFlat[h * dims + d]
+                        deficit[d] = over
+                        if over > 0 { need = true }
+                    }
+                    if !need {
+                        if state.rejection(service: s, host: h, ignoreSkew: true) == nil {
+                            let cost = -wp
+                            consider(cost, p: p, h: h, ejected: [], tabu: tabu, poolWeightAfterIsZero: pool.count == 1)
+                        }
+                        continue
+                    }
+                    members.removeAll(keepingCapacity: true)
+                    for e in work.on[h] where index.pinnedHost[e] < 0 && (ejectTabu[e] ?? 0) <= iteration {
+                        members.append(e)
+                    }
+                    if members.isEmpty { continue }
+                    // Lightest first, so each loop below can stop at the first set heavier than
+                    // the best move found.
+                    members.sort { weight[Int(index.serviceOfInstance[$0])] < weight[Int(index.serviceOfInstance[$1])] }
+                    memberService.removeAll(keepingCapacity: true)
+                    for e in members { memberService.append(Int(index.serviceOfInstance[e]) * dims) }
+                    short.removeAll(keepingCapacity: true)
+                    for d in 0..<dims where deficit[d] > 0 { short.append(d) }
+                    let rules = !simple[s]
+                    // Sets of one, two and (on small hosts) three instances that cover the deficit.
+                    let n = members.count
+                    for a in 0..<n {
+                        let wa = weight[memberService[a] / dims]
+                        if base + wa - wp >= bestCost { break }
+                        let ra = memberService[a]
+                        var coversA = true
+                        for d in short where index.requestFlat[ra + d] < deficit[d] {
+                            coversA = false
+                            break
+                        }
+                        if coversA {
+                            if !rules || state.accepts(service: s, host: h, ejecting: [members[a]]) {
+                                consider(wa - wp, p: p, h: h, ejected: [members[a]], tabu: tabu, poolWeightAfterIsZero: false)
+                            }
+                            continue  // supersets only weigh more
+                        }
+                        for b in (a + 1)..<max(a + 1, n) {
+                            let wab = wa + weight[memberService[b] / dims]
+                            if base + wab - wp >= bestCost { break }
+                            let rb = memberService[b]
+                            var coversAB = true
+                            for d in short where index.requestFlat[ra + d] + index.requestFlat[rb + d] < deficit[d] {
+                                coversAB = false
+                                break
+                            }
+                            if coversAB {
+                                let set = [members[a], members[b]]
+                                if !rules || state.accepts(service: s, host: h, ejecting: set) {
+                                    consider(wab - wp, p: p, h: h, ejected: set, tabu: tabu, poolWeightAfterIsZero: false)
+                                }
+                                continue
+                            }
+                            guard n <= 12 else { continue }
+                            for c in (b + 1)..<max(b + 1, n) {
+                                let wabc = wab + weight[memberService[c] / dims]
+                                if base + wabc - wp >= bestCost { break }
+                                let rc = memberService[c]
+                                var coversABC = true
+                                for d in short
+                                where index.requestFlat[ra + d] + index.requestFlat[rb + d] + index.requestFlat[rc + d]
+                                    < deficit[d]
+                                {
+                                    coversABC = false
+                                    break
+                                }
+                                if coversABC {
+                                    let set = [members[a], members[b], members[c]]
+                                    if !rules || state.accepts(service: s, host: h, ejecting: set) {
+                                        consider(wabc - wp, p: p, h: h, ejected: set, tabu: tabu, poolWeightAfterIsZero: false)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+
+            guard let move = best else { return false }
+            let tenure = 3 + Int(rng.next() % 8)
+            for e in move.ejected {
+                let se = Int(index.serviceOfInstance[e])
+                home[e] = state.domain(ofService: se, host: move.h)
+                work.remove(e, &state, &trees)
+                for d in 0..<dims { poolSum[d] += index.requestFlat[se * dims + d] }
+                returnTabu[Int64(e) << 32 | Int64(move.h)] = iteration + tenure
+                pool.append(e)
+            }
+            work.place(move.p, move.h, &state, &trees)
+            let sp = Int(index.serviceOfInstance[move.p])
+            for d in 0..<dims { poolSum[d] -= index.requestFlat[sp * dims + d] }
+            ejectTabu[move.p] = iteration + tenure
+            if let k = pool.firstIndex(of: move.p) { pool.remove(at: k) }
+            home[move.p] = nil
+            if settle(&state, &trees, &work) { return true }
+        }
+        return false
+    }
+}
