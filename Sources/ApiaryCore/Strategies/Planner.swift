@@ -188,9 +188,11 @@ public enum Planner {
             // half to a from-scratch plan: fewest hosts come first, then fewest moves.
             let moveAwareDeadline = problem.current != nil ? deadline / 2 : deadline
             var firstDeadline = altStart != nil ? moveAwareDeadline / 2 : moveAwareDeadline
-            // From scratch, the descent gets a fifth of the time; the tabu pool search below
+            // From scratch, the descent gets a share of the time; the tabu pool search below
             // does better with the rest.
-            if problem.current == nil { firstDeadline = deadline * Self.descentShare }
+            if problem.current == nil {
+                firstDeadline = deadline * Self.descentShare(instances: problem.instanceCount)
+            }
             improvement.run(
                 state: &state, trees: &trees, lowerBound: bound.value,
                 expired: { elapsed() >= firstDeadline }, progress: { report("improvement", $0) })
@@ -209,9 +211,18 @@ public enum Planner {
                 var scratch = construction.run(key: .dominantShare)
                 var scratchImprovement = Improvement(
                     problem: problem, scales: scales, idleWatts: power.idleWatts, maxMoves: nil, seed: options.seed)
+                // The descent until three quarters of the time, then the pool search.
+                let descentEnd = deadline * 0.75
                 scratchImprovement.run(
                     state: &scratch.0, trees: &scratch.1, lowerBound: bound.value,
-                    expired: { elapsed() >= deadline }, progress: { _ in })
+                    expired: { elapsed() >= descentEnd }, progress: { _ in })
+                if scratch.0.hostsUsed > bound.value {
+                    var search = PoolSearch(problem: problem, scales: scales, idleWatts: power.idleWatts, seed: options.seed)
+                    search.run(
+                        state: &scratch.0, trees: &scratch.1, lowerBound: bound.value,
+                        iterationCap: Self.poolIterations(timeLimit: deadline / 4, instances: problem.instanceCount),
+                        expired: { elapsed() >= deadline }, progress: { _ in })
+                }
                 if Self.better(scratch.0, than: state) {
                     // Only when, with instances renumbered to stay where they can, it keeps
                     // within the move budget.
@@ -311,8 +322,10 @@ public enum Planner {
         Int(min(timeLimit, 600) * 50_000) + 100 * instances
     }
 
-    /// Share of the time limit the descent gets on from-scratch inputs.
-    static let descentShare = 0.2
+    /// Share of the time limit the descent gets on from-scratch inputs: a fifth up to 5,000
+    /// instances; more above, where the pool search only samples hosts and the descent's
+    /// host trees scale better.
+    static func descentShare(instances: Int) -> Double { instances <= 5_000 ? 0.2 : 0.6 }
 
     /// The current placement as a starting state: every running instance whose host may keep
     /// it (pinned on a cordoned host, or on an active host with every rule holding).
