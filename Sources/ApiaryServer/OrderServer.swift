@@ -206,7 +206,8 @@ public final class OrderServer: Sendable {
     /// together; without the jitter all of them would also expire in the same tick, every
     /// `wait` seconds from then on, and each time be answered in one burst.
     static func heldFor(wait: Double) -> Duration {
-        let jitter = wait > 0 ? Double.random(in: 0..<(wait / 16)) : 0
+        let spread = wait / 16  // 0 for a wait so small that dividing it underflows
+        let jitter = spread > 0 ? Double.random(in: 0..<spread) : 0
         return .milliseconds(Int64((wait + jitter) * 1000))
     }
 

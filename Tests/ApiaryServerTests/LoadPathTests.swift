@@ -79,6 +79,9 @@ struct LoadPathTests {
         #expect(held.allSatisfy { $0 >= .seconds(32) && $0 < .seconds(34) })
         #expect(Set(held).count > 100)
         #expect(OrderServer.heldFor(wait: 0) == .zero)
+        // `?wait=5e-324` is a valid positive number whose sixteenth underflows to 0.
+        #expect(Double("5e-324")! > 0 && Double("5e-324")! / 16 == 0)
+        #expect(OrderServer.heldFor(wait: Double("5e-324")!) == .zero)
     }
 
     @Test func metricSeriesAreMadeOnce() {
