@@ -227,7 +227,7 @@ public enum Planner {
                     // Only when, with instances renumbered to stay where they can, it keeps
                     // within the move budget.
                     let relabeled = HostRelabel.relabel(problem, index: index, assignment: scratch.0.assignment)
-                    let aligned = MigrationScheduler.alignInstances(problem, target: relabeled)
+                    let aligned = ReturnHome.run(problem, index: index, assignment: MigrationScheduler.alignInstances(problem, target: relabeled))
                     let moves = problem.moves(to: aligned)
                     if options.maxMoves.map({ moves <= $0 }) ?? true {
                         (state, trees) = scratch
@@ -288,7 +288,8 @@ public enum Planner {
         plan.notes += notes
         if problem.current != nil {
             plan.assignment = HostRelabel.relabel(problem, index: index, assignment: plan.assignment)
-            let aligned = MigrationScheduler.alignInstances(problem, target: plan.assignment)
+            let aligned = ReturnHome.run(
+                problem, index: index, assignment: MigrationScheduler.alignInstances(problem, target: plan.assignment))
             let schedule = MigrationScheduler.schedule(problem, target: aligned)
             // Instances the plan cannot place validly stop (they are listed as unplaced), rather
             // than keep running where a rule is broken; moves the scheduler could not order
