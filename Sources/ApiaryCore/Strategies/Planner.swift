@@ -288,9 +288,21 @@ public enum Planner {
         plan.notes += notes
         if problem.current != nil {
             plan.assignment = HostRelabel.relabel(problem, index: index, assignment: plan.assignment)
-            let aligned = ReturnHome.run(
-                problem, index: index, assignment: MigrationScheduler.alignInstances(problem, target: plan.assignment))
-            let schedule = MigrationScheduler.schedule(problem, target: aligned)
+            // Fewer moves leave kept hosts fuller while the waves run; when that stops the
+            // scheduler from ordering every move, the target before ReturnHome is used instead.
+            var aligned = MigrationScheduler.alignInstances(problem, target: plan.assignment)
+            let homed = ReturnHome.run(problem, index: index, assignment: aligned)
+            var schedule = MigrationScheduler.schedule(problem, target: homed)
+            if schedule.unscheduled.isEmpty {
+                aligned = homed
+            } else {
+                let plain = MigrationScheduler.schedule(problem, target: aligned)
+                if plain.unscheduled.count < schedule.unscheduled.count {
+                    schedule = plain
+                } else {
+                    aligned = homed
+                }
+            }
             // Instances the plan cannot place validly stop (they are listed as unplaced), rather
             // than keep running where a rule is broken; moves the scheduler could not order
             // leave their instance where the last wave left it.
