@@ -56,7 +56,13 @@ public enum Planner {
                 }
             }
             rounds += 1
-            plan = Self.plan(problem, options: options, stay: stay, elapsed: elapsed, progress: progress)
+            // Each round gets half the time limit again: with none left, the improvement
+            // would not run and the fleet would stay where it runs.
+            let roundStart = elapsed()
+            var roundOptions = options
+            roundOptions.timeLimit = options.timeLimit / 2
+            plan = Self.plan(
+                problem, options: roundOptions, stay: stay, elapsed: { elapsed() - roundStart }, progress: progress)
         }
         if !plan.unscheduled.isEmpty {
             plan.notes.append("\(plan.unscheduled.count) moves could not be ordered into safe waves; those instances stay where they run")
@@ -297,7 +303,7 @@ public enum Planner {
                 aligned = homed
             } else {
                 let plain = MigrationScheduler.schedule(problem, target: aligned)
-                if plain.unscheduled.count < schedule.unscheduled.count {
+                if plain.unscheduled.count <= schedule.unscheduled.count {
                     schedule = plain
                 } else {
                     aligned = homed

@@ -25,6 +25,7 @@ struct PoolSearch {
         self.idleWatts = idleWatts
         weight = problem.services.map { scales.weight($0.requests, .sum) + 1e-9 }
         rng = SplitMix64(seed: seed ^ 0x7AB0_5EA2_C4C4_0001)
+        hasSelector = problem.services.map { !$0.selector.isEmpty }
         // Where no rule but capacity can bind an ejection, covering the deficit is enough.
         let anyExclusive = problem.services.contains { $0.exclusive }
         simple = problem.services.map { svc in
@@ -36,6 +37,11 @@ struct PoolSearch {
 
     /// Per service: only capacity can stop it taking an ejected instance's place.
     let simple: [Bool]
+    /// Victims holding more instances than this are left to the descent.
+    static let maxVictimInstances = 32
+
+    /// Per service: it has a host selector.
+    let hasSelector: [Bool]
 
     /// Hosts that took part in the last attempt's moves (for the caller's bookkeeping).
     private enum Op {
@@ -47,6 +53,20 @@ struct PoolSearch {
         var ops: [Op] = []
         /// Instances on each host (unordered).
         var on: [[Int]]
+        /// Tabu memory, in iterations counted over every attempt (`clock`): the host each
+        /// instance was last ejected from and until when it may not return there, and until
+        /// when a just-placed instance may not be ejected again.
+        var clock = 0
+        var returnHost: [Int]
+        var returnUntil: [Int]
+        var ejectUntil: [Int]
+
+        init(on: [[Int]], instances: Int) {
+            self.on = on
+            returnHost = Array(repeating: -1, count: instances)
+            returnUntil = Array(repeating: 0, count: instances)
+            ejectUntil = Array(repeating: 0, count: instances)
+        }
 
         mutating func place(_ i: Int, _ h: Int, _ s: inout PlacementState, _ t: inout TreeSet) {
             s.place(i, on: h)
@@ -90,7 +110,7 @@ struct PoolSearch {
     ) {
         var on = [[Int]](repeating: [], count: problem.hosts.count)
         for (i, h) in state.assignment.enumerated() where h >= 0 { on[h].append(i) }
-        var work = Workspace(on: on)
+        var work = Workspace(on: on, instances: problem.instanceCount)
         // Budgets grow when every candidate victim fails at the current one.
         var budget = 1_000
         let maxBudget = 32_000
@@ -132,6 +152,9 @@ struct PoolSearch {
         var keyed = [(Int, Double)]()
         for h in problem.hosts.indices where state.hostCount[h] > 0 && problem.hosts[h].state == .active {
             if on[h].contains(where: { state.index.pinnedHost[$0] >= 0 }) { continue }
+            // Hosts of many small instances are the descent's work; here every iteration looks
+            // at every pool instance, so pools stay small.
+            if on[h].count > Self.maxVictimInstances { continue }
             var load = 0.0
             for i in on[h] { load += weight[Int(state.index.serviceOfInstance[i])] }
             let key = problem.policy.objective == .energy ? load / max(idleWatts[h], 1) : load
@@ -159,6 +182,13 @@ struct PoolSearch {
             }
         }
         for i in pool { work.remove(i, &state, &trees) }
+        // Hoisted so the hot loop reads plain local arrays.
+        let req = index.requestFlat
+        let usable = index.usableFlat
+        let svcOf = index.serviceOfInstance
+        let pinned = index.pinnedHost
+        let weight = self.weight
+        let hasSelector = self.hasSelector
         let closed = Set(victims)
         let hosts = problem.hosts.indices.filter {
             !closed.contains($0) && state.hostCount[$0] > 0 && problem.hosts[$0].state == .active
@@ -170,8 +200,8 @@ struct PoolSearch {
                 var ok = true
                 for d in 0..<dims {
                     var sum: Int64 = 0
-                    for i in pool { sum += index.requestFlat[Int(index.serviceOfInstance[i]) * dims + d] }
-                    if sum > index.usableFlat[v * dims + d] {
+                    for i in pool { sum += req[Int(svcOf[i]) * dims + d] }
+                    if sum > usable[v * dims + d] {
                         ok = false
                         break
                     }
@@ -179,7 +209,7 @@ struct PoolSearch {
                 guard ok else { continue }
                 var placed = [Int]()
                 for i in pool {
-                    let s = Int(index.serviceOfInstance[i])
+                    let s = Int(svcOf[i])
                     guard state.domain(ofService: s, host: v) == home[i]!,
                         ProblemIndex.matches(selector: problem.services[s].selector, labels: problem.hosts[v].labels),
                         state.rejection(service: s, host: v, ignoreSkew: true) == nil
@@ -203,17 +233,15 @@ struct PoolSearch {
         // The search minimizes how far the pool exceeds one victim's capacity (summed over
         // dimensions, normalized), then the pool's weight.
         var target = [Int64](repeating: 0, count: dims)
-        for v in victims { for d in 0..<dims { target[d] = max(target[d], index.usableFlat[v * dims + d]) } }
+        for v in victims { for d in 0..<dims { target[d] = max(target[d], usable[v * dims + d]) } }
         let inverseTarget = target.map { $0 > 0 ? 1 / Double($0) : 0 }
         var poolSum = [Int64](repeating: 0, count: dims)
-        for i in pool { for d in 0..<dims { poolSum[d] += index.requestFlat[Int(index.serviceOfInstance[i]) * dims + d] } }
+        for i in pool { for d in 0..<dims { poolSum[d] += req[Int(svcOf[i]) * dims + d] } }
         var rest = [Int64](repeating: 0, count: dims)
         var base = 0.0
         let excessWeight = 10.0
-        // Tabu memory: (instance, host) it was ejected from → first iteration it may return;
-        // instance → first iteration it may be ejected again.
-        var returnTabu = [Int64: Int]()
-        var ejectTabu = [Int: Int]()
+        let start = work.clock
+        defer { work.clock += used }
         let sample = hosts.count > 64
         var deficit = [Int64](repeating: 0, count: dims)
         var members = [Int]()
@@ -222,7 +250,8 @@ struct PoolSearch {
 
         for iteration in 0..<budget {
             used = iteration + 1
-            if iteration & 63 == 63, expired() { return false }
+            let now = start + iteration
+            if iteration & 7 == 7, expired() { return false }
             var best: (p: Int, h: Int, ejected: [Int])?
             var bestCost = Double.infinity
             var ties = 0
@@ -237,7 +266,7 @@ struct PoolSearch {
                     var over = 0.0
                     for d in 0..<dims {
                         var v = rest[d]
-                        for e in ejected { v += index.requestFlat[Int(index.serviceOfInstance[e]) * dims + d] }
+                        for e in ejected { v += req[Int(svcOf[e]) * dims + d] }
                         if v > target[d] { over += Double(v - target[d]) * inverseTarget[d] }
                     }
                     cost += excessWeight * over
@@ -255,14 +284,13 @@ struct PoolSearch {
             }
 
             for p in pool {
-                let s = Int(index.serviceOfInstance[p])
+                let s = Int(svcOf[p])
                 let wp = weight[s]
-                let svc = problem.services[s]
                 // The pool without p, and what it exceeds one host by: a lower bound on every
                 // move of p (ejections only add to the pool).
                 var over = 0.0
                 for d in 0..<dims {
-                    rest[d] = poolSum[d] - index.requestFlat[s * dims + d]
+                    rest[d] = poolSum[d] - req[s * dims + d]
                     if rest[d] > target[d] { over += Double(rest[d] - target[d]) * inverseTarget[d] }
                 }
                 base = excessWeight * over
@@ -270,12 +298,13 @@ struct PoolSearch {
                 for h in candidates {
                     // Hosts may have been emptied by ejections; they stay closed.
                     guard state.hostCount[h] > 0, state.domain(ofService: s, host: h) == ph,
-                        ProblemIndex.matches(selector: svc.selector, labels: problem.hosts[h].labels)
+                        !hasSelector[s]
+                            || ProblemIndex.matches(selector: problem.services[s].selector, labels: problem.hosts[h].labels)
                     else { continue }
-                    let tabu = (returnTabu[Int64(p) << 32 | Int64(h)] ?? 0) > iteration
+                    let tabu = work.returnHost[p] == h && work.returnUntil[p] > now
                     var need = false
                     for d in 0..<dims {
-                        let over = state.used[h * dims + d] + index.requestFlat[s * dims + d] - index.usableFlat[h * dims + d]
+                        let over = state.used[h * dims + d] + req[s * dims + d] - usable[h * dims + d]
                         deficit[d] = over
                         if over > 0 { need = true }
                     }
@@ -287,15 +316,17 @@ struct PoolSearch {
                         continue
                     }
                     members.removeAll(keepingCapacity: true)
-                    for e in work.on[h] where index.pinnedHost[e] < 0 && (ejectTabu[e] ?? 0) <= iteration {
+                    for e in work.on[h] where pinned[e] < 0 && work.ejectUntil[e] <= now {
                         members.append(e)
                     }
                     if members.isEmpty { continue }
                     // Lightest first, so each loop below can stop at the first set heavier than
                     // the best move found.
-                    members.sort { weight[Int(index.serviceOfInstance[$0])] < weight[Int(index.serviceOfInstance[$1])] }
+                    // On hosts of many instances, a bounded subset (ejection sets are small).
+                    if members.count > 48 { members.removeLast(members.count - 48) }
+                    members.sort { weight[Int(svcOf[$0])] < weight[Int(svcOf[$1])] }
                     memberService.removeAll(keepingCapacity: true)
-                    for e in members { memberService.append(Int(index.serviceOfInstance[e]) * dims) }
+                    for e in members { memberService.append(Int(svcOf[e]) * dims) }
                     short.removeAll(keepingCapacity: true)
                     for d in 0..<dims where deficit[d] > 0 { short.append(d) }
                     let rules = !simple[s]
@@ -306,7 +337,7 @@ struct PoolSearch {
                         if base + wa - wp >= bestCost { break }
                         let ra = memberService[a]
                         var coversA = true
-                        for d in short where index.requestFlat[ra + d] < deficit[d] {
+                        for d in short where req[ra + d] < deficit[d] {
                             coversA = false
                             break
                         }
@@ -321,7 +352,7 @@ struct PoolSearch {
                             if base + wab - wp >= bestCost { break }
                             let rb = memberService[b]
                             var coversAB = true
-                            for d in short where index.requestFlat[ra + d] + index.requestFlat[rb + d] < deficit[d] {
+                            for d in short where req[ra + d] + req[rb + d] < deficit[d] {
                                 coversAB = false
                                 break
                             }
@@ -339,7 +370,7 @@ struct PoolSearch {
                                 let rc = memberService[c]
                                 var coversABC = true
                                 for d in short
-                                where index.requestFlat[ra + d] + index.requestFlat[rb + d] + index.requestFlat[rc + d]
+                                where req[ra + d] + req[rb + d] + req[rc + d]
                                     < deficit[d]
                                 {
                                     coversABC = false
@@ -360,17 +391,18 @@ struct PoolSearch {
             guard let move = best else { return false }
             let tenure = 3 + Int(rng.next() % 8)
             for e in move.ejected {
-                let se = Int(index.serviceOfInstance[e])
+                let se = Int(svcOf[e])
                 home[e] = state.domain(ofService: se, host: move.h)
                 work.remove(e, &state, &trees)
-                for d in 0..<dims { poolSum[d] += index.requestFlat[se * dims + d] }
-                returnTabu[Int64(e) << 32 | Int64(move.h)] = iteration + tenure
+                for d in 0..<dims { poolSum[d] += req[se * dims + d] }
+                work.returnHost[e] = move.h
+                work.returnUntil[e] = now + tenure
                 pool.append(e)
             }
             work.place(move.p, move.h, &state, &trees)
-            let sp = Int(index.serviceOfInstance[move.p])
-            for d in 0..<dims { poolSum[d] -= index.requestFlat[sp * dims + d] }
-            ejectTabu[move.p] = iteration + tenure
+            let sp = Int(svcOf[move.p])
+            for d in 0..<dims { poolSum[d] -= req[sp * dims + d] }
+            work.ejectUntil[move.p] = now + tenure
             if let k = pool.firstIndex(of: move.p) { pool.remove(at: k) }
             home[move.p] = nil
             if settle(&state, &trees, &work) { return true }

@@ -50,6 +50,8 @@ enum ReturnHome {
         // Hosts in use (for the random sample of places an ejected instance may go).
         let used = problem.hosts.indices.filter { state.hostCount[$0] > 0 && problem.hosts[$0].state == .active }
         var rng = SplitMix64(seed: 0x4E7_0E15)
+        var work = 0
+        let budget = 8 * problem.instanceCount
         for _ in 0..<3 {
             var improved = false
             for i in state.assignment.indices {
@@ -68,7 +70,13 @@ enum ReturnHome {
                 // there) elsewhere: to its own home if that stays on, else to h (a swap), else
                 // to another host in use.
                 var swapped = false
+                var tried = 0
                 for j in on[c] where index.pinnedHost[j] < 0 && current[j] != c {
+                    // A few candidates per instance, and a budget over the whole pass, keep it
+                    // linear on hosts with hundreds of instances.
+                    tried += 1
+                    work += 1
+                    if tried > 8 || work > budget { break }
                     let sj = Int(index.serviceOfInstance[j])
                     detach(j)
                     if takes(s, c) {
@@ -78,7 +86,7 @@ enum ReturnHome {
                             options.append(hj)
                         }
                         if state.hostCount[h] > 0 { options.append(h) }
-                        for _ in 0..<min(16, used.count) { options.append(used[Int(rng.next() % UInt64(used.count))]) }
+                        for _ in 0..<min(4, used.count) { options.append(used[Int(rng.next() % UInt64(used.count))]) }
                         if let target = options.first(where: { $0 != c && state.hostCount[$0] > 0 && takes(sj, $0) }) {
                             attach(j, target)
                             swapped = true
