@@ -8,9 +8,12 @@ struct PropertyTests {
     /// Every plan of a random inventory passes the independent verifier, places or explains
     /// every instance, and never uses fewer hosts than its lower bound.
     @Test("every plan passes verify (240 random inventories)")
-    func everyPlanVerifies() {
+    func everyPlanVerifies() async {
         // Seeds are fixed so a failure replays exactly (RandomInventory.make(seed:)).
         for seed in UInt64(1)...240 {
+            // Planning is synchronous: yield between inventories so this test does not hold a
+            // thread of the shared concurrency pool (timing tests of the server run alongside).
+            await Task.yield()
             let problem = RandomInventory.make(seed: seed)
             let plan = Planner.plan(problem, options: PlannerOptions(timeLimit: 0.05, seed: seed))
             let doc = PlanDocumentBuilder.build(problem: problem, plan: plan)
@@ -28,8 +31,9 @@ struct PropertyTests {
 
     /// On random fleets with a current placement, the waves are valid and end at the plan.
     @Test("waves from a current placement verify and end at the plan")
-    func wavesVerify() {
+    func wavesVerify() async {
         for seed in UInt64(1_001)...1_160 {
+            await Task.yield()
             var problem = RandomInventory.make(seed: seed)
             if problem.current == nil {
                 problem = Problem(
@@ -56,6 +60,7 @@ struct RandomizedPropertyTests {
     @Test("from-scratch plans verify on drawn inventories")
     func fromScratch() async {
         await propertyCheck(count: 100, input: Gen.uint64(in: 5_000...6_999)) { seed in
+            await Task.yield()
             let drawn = RandomInventory.make(seed: seed)
             let problem = Problem(
                 dimensions: drawn.dimensions, hosts: drawn.hosts, services: drawn.services, policy: drawn.policy)
