@@ -191,8 +191,11 @@ public enum Planner {
                 problem: problem, scales: scales, idleWatts: power.idleWatts, maxMoves: options.maxMoves,
                 seed: options.seed)
             // With a running fleet, half the time goes to improving the move-aware start and
-            // half to a from-scratch plan: fewest hosts come first, then fewest moves.
-            let moveAwareDeadline = problem.current != nil ? deadline / 2 : deadline
+            // half to a from-scratch plan: fewest hosts come first, then fewest moves. A fleet
+            // spread out over 1.5× the hosts of its lower bound or more is mostly consolidated
+            // by the from-scratch plan, which then gets two thirds.
+            let spreadOut = state.hostsUsed * 2 >= bound.value * 3
+            let moveAwareDeadline = problem.current != nil ? deadline * (spreadOut ? 1.0 / 3 : 0.5) : deadline
             var firstDeadline = altStart != nil ? moveAwareDeadline / 2 : moveAwareDeadline
             // From scratch, the descent gets a share of the time; the tabu pool search below
             // does better with the rest.
