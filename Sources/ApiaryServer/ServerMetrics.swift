@@ -49,18 +49,15 @@ public final class ServerMetrics: Sendable {
         hostsBehind = gauge("hosts_behind", "Hosts with orders whose last report is for an older generation (or none).")
         generationLag = gauge("generation_lag_max", "Latest generation minus the oldest generation any reporting host last reported.")
         longPolls = gauge("long_polls_waiting", "Order requests currently held by ?wait=.")
-        statusReportsWritten = registry.makeCounter(
-            descriptor: MetricNameDescriptor(
-                namespace: "apiary", subsystem: "status", metricName: "reports_written", unitName: "total",
-                helpText: "Status reports committed to the store."))
-        statusCommits = registry.makeCounter(
-            descriptor: MetricNameDescriptor(
-                namespace: "apiary", subsystem: "status", metricName: "commits", unitName: "total",
-                helpText: "Store transactions that committed status reports (group commit)."))
-        statusAcknowledgedEarly = registry.makeCounter(
-            descriptor: MetricNameDescriptor(
-                namespace: "apiary", subsystem: "status", metricName: "acknowledged_early", unitName: "total",
-                helpText: "Status reports acknowledged before their commit because the store was busy."))
+        func statusCounter(_ name: String, _ help: String) -> Counter {
+            registry.makeCounter(
+                descriptor: MetricNameDescriptor(
+                    namespace: "apiary", subsystem: "status", metricName: name, unitName: "total", helpText: help))
+        }
+        statusReportsWritten = statusCounter("reports_written", "Status reports committed to the store.")
+        statusCommits = statusCounter("commits", "Store transactions that committed status reports (group commit).")
+        statusAcknowledgedEarly = statusCounter(
+            "acknowledged_early", "Status reports acknowledged before their commit because the store was busy.")
         statusCommitDuration = registry.makeDurationHistogram(
             descriptor: MetricNameDescriptor(
                 namespace: "apiary", subsystem: "status", metricName: "commit_duration", unitName: "seconds",

@@ -1,16 +1,11 @@
 import ApiaryCore
 
-/// A seeded generator for tests (SplitMix64): every random inventory replays from its seed.
+/// A seeded generator for tests: ApiaryCore's SplitMix64 on a scrambled seed, so every random
+/// inventory replays from its seed.
 public struct TestRNG: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed &* 0x2545_F491_4F6C_DD1D &+ 1 }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE5_E9B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    private var inner: SplitMix64
+    public init(seed: UInt64) { inner = SplitMix64(seed: seed &* 0x2545_F491_4F6C_DD1D &+ 1) }
+    public mutating func next() -> UInt64 { inner.next() }
 }
 
 /// Builders for small problems, so tests read as tables.

@@ -34,44 +34,22 @@ struct Improvement {
         rng = SplitMix64(seed: seed)
     }
 
-    private enum Op {
-        case place(Int, Int)
-        case remove(Int, Int)
-    }
-
-    /// Applies operations while recording them so the attempt can be undone.
+    /// The undo log of an attempt, plus its running move count versus the current placement.
     private struct Journal {
-        var ops: [Op] = []
+        var log = PlacementLog()
         var moves: Int
 
         mutating func place(_ i: Int, _ h: Int, _ s: inout PlacementState, _ t: inout TreeSet, _ cur: [Int]?) {
-            s.place(i, on: h)
-            t.refresh(host: h, state: s)
-            ops.append(.place(i, h))
+            log.place(i, on: h, &s, &t)
             if let cur, cur[i] >= 0 { moves += cur[i] == h ? -1 : 0 }
         }
 
         mutating func remove(_ i: Int, _ s: inout PlacementState, _ t: inout TreeSet, _ cur: [Int]?) {
-            let h = s.assignment[i]
-            s.remove(i)
-            t.refresh(host: h, state: s)
-            ops.append(.remove(i, h))
+            let h = log.remove(i, &s, &t)
             if let cur, cur[i] >= 0 { moves += cur[i] == h ? 1 : 0 }
         }
 
-        mutating func undo(_ s: inout PlacementState, _ t: inout TreeSet) {
-            for op in ops.reversed() {
-                switch op {
-                case .place(let i, let h):
-                    s.remove(i)
-                    t.refresh(host: h, state: s)
-                case .remove(let i, let h):
-                    s.place(i, on: h)
-                    t.refresh(host: h, state: s)
-                }
-            }
-            ops.removeAll()
-        }
+        mutating func undo(_ s: inout PlacementState, _ t: inout TreeSet) { log.undo(&s, &t) }
     }
 
     /// Moves of a state versus the current placement.
@@ -191,7 +169,7 @@ struct Improvement {
         }
         // Rebuild instance lists for touched hosts from the journal.
         var affected = Set<Int>([victim])
-        for op in journal.ops {
+        for op in journal.log.ops {
             switch op {
             case .place(_, let h), .remove(_, let h): affected.insert(h)
             }
@@ -354,18 +332,5 @@ struct Improvement {
             }
         }
         return best
-    }
-}
-
-/// A small, fast, seedable generator (Steele, Lea & Flood's SplitMix64), so plans replay.
-struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE5_E9B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

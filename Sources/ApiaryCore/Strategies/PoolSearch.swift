@@ -43,14 +43,9 @@ struct PoolSearch {
     /// Per service: it has a host selector.
     let hasSelector: [Bool]
 
-    /// Hosts that took part in the last attempt's moves (for the caller's bookkeeping).
-    private enum Op {
-        case place(Int, Int)
-        case remove(Int, Int)
-    }
-
+    /// An attempt's undo log, with the instances on each host kept alongside.
     private struct Workspace {
-        var ops: [Op] = []
+        var log = PlacementLog()
         /// Instances on each host (unordered).
         var on: [[Int]]
         /// Tabu memory, in iterations counted over every attempt (`clock`): the host each
@@ -69,36 +64,28 @@ struct PoolSearch {
         }
 
         mutating func place(_ i: Int, _ h: Int, _ s: inout PlacementState, _ t: inout TreeSet) {
-            s.place(i, on: h)
-            t.refresh(host: h, state: s)
+            log.place(i, on: h, &s, &t)
             on[h].append(i)
-            ops.append(.place(i, h))
         }
 
         mutating func remove(_ i: Int, _ s: inout PlacementState, _ t: inout TreeSet) {
-            let h = s.assignment[i]
-            s.remove(i)
-            t.refresh(host: h, state: s)
-            if let k = on[h].firstIndex(of: i) { on[h].swapAt(k, on[h].count - 1) }
-            on[h].removeLast()
-            ops.append(.remove(i, h))
+            detach(i, from: log.remove(i, &s, &t))
         }
 
         mutating func undo(_ s: inout PlacementState, _ t: inout TreeSet) {
-            for op in ops.reversed() {
+            var undone = log  // the closure below updates `on`, so the log is moved out first
+            log = PlacementLog()
+            undone.undo(&s, &t) { op in
                 switch op {
-                case .place(let i, let h):
-                    s.remove(i)
-                    t.refresh(host: h, state: s)
-                    if let k = on[h].firstIndex(of: i) { on[h].swapAt(k, on[h].count - 1) }
-                    on[h].removeLast()
-                case .remove(let i, let h):
-                    s.place(i, on: h)
-                    t.refresh(host: h, state: s)
-                    on[h].append(i)
+                case .place(let i, let h): detach(i, from: h)
+                case .remove(let i, let h): on[h].append(i)
                 }
             }
-            ops.removeAll()
+        }
+
+        private mutating func detach(_ i: Int, from h: Int) {
+            if let k = on[h].firstIndex(of: i) { on[h].swapAt(k, on[h].count - 1) }
+            on[h].removeLast()
         }
     }
 
@@ -132,7 +119,7 @@ struct PoolSearch {
             let others = victimOrder(state: state, on: work.on).filter { $0 != first }.prefix(4)
             var pair = [first]
             if !others.isEmpty { pair.append(others[Int(rng.next() % UInt64(others.count))]) }
-            work.ops.removeAll()
+            work.log.clear()
             let spend = min(budget, left)
             var used = 0
             let freed = attempt(pair, state: &state, trees: &trees, work: &work, budget: spend, used: &used, expired: expired)

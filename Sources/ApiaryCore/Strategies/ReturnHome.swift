@@ -27,26 +27,9 @@ enum ReturnHome {
             state.place(i, on: h)
             on[h].append(i)
         }
-        /// Host `h` takes instance `i` (of service `s`, not placed now), with the domain counts
-        /// of a zone-balanced service still within one of each other.
-        func takes(_ s: Int, _ h: Int) -> Bool {
-            guard problem.hosts[h].state == .active else { return false }
-            guard state.rejection(service: s, host: h, ignoreSkew: true) == nil else { return false }
-            let key = index.domainKeyOfService[s]
-            guard key >= 0 else { return true }
-            let load = state.domainLoad(ofService: s)
-            let eligible = index.eligibleDomains[s]
-            guard !eligible.isEmpty else { return true }
-            let dom = state.domain(ofService: s, host: h)
-            var lo = Int32.max
-            var hi = Int32.min
-            for d in eligible {
-                let c = load[Int(d)] + (d == dom ? 1 : 0)
-                lo = min(lo, c)
-                hi = max(hi, c)
-            }
-            return hi - lo <= 1
-        }
+        /// Host `h` takes an instance of service `s` now: every rule, with a zone-balanced
+        /// service's domain counts kept within one of each other (`PlacementState.rejection`).
+        func takes(_ s: Int, _ h: Int) -> Bool { state.rejection(service: s, host: h) == nil }
         // Hosts in use (for the random sample of places an ejected instance may go).
         let used = problem.hosts.indices.filter { state.hostCount[$0] > 0 && problem.hosts[$0].state == .active }
         var rng = SplitMix64(seed: 0x4E7_0E15)

@@ -5,14 +5,9 @@ import Benchmark
 /// `fleet` draws heavy-tailed requests with replicas spread over hosts.
 enum Fleets {
     struct RNG {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE5_E9B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var inner: SplitMix64
+        init(state: UInt64) { inner = SplitMix64(seed: state) }
+        mutating func next() -> UInt64 { inner.next() }
         mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
     }
 
