@@ -2,17 +2,29 @@ import ApiaryCore
 import PropertyBased
 import Testing
 
-/// Schedules and checks the result with the independent wave verifier.
+/// Schedules and checks the result with the independent wave verifier: the waves must reach
+/// `finalAssignment` with the returned spare hosts (complete or not), which is the target when
+/// the schedule is complete.
 private func scheduleAndVerify(
     _ p: Problem, _ target: [Int], options: MigrationOptions = MigrationOptions(),
     sourceLocation: SourceLocation = #_sourceLocation
 ) -> MigrationSchedule {
     let sched = MigrationScheduler.schedule(p, target: target, options: options)
-    let goal = sched.isComplete ? target : sched.finalAssignment
-    let violations = WaveVerifier.verify(
-        problem: p, current: p.current!, target: goal, waves: sched.waves, spareHosts: sched.spareHosts)
-    #expect(violations.isEmpty, "\(violations.map(\.description))", sourceLocation: sourceLocation)
+    #expect(strictViolations(p, sched).isEmpty, "\(strictViolations(p, sched))", sourceLocation: sourceLocation)
+    if sched.isComplete {
+        // Running instances the target leaves unplaced are kept where they run.
+        var expected = target
+        for i in sched.kept { expected[i] = p.current![i]! }
+        #expect(sched.finalAssignment == expected, sourceLocation: sourceLocation)
+    }
     return sched
+}
+
+/// Verifier findings for a schedule against its own final assignment and declared spare hosts.
+private func strictViolations(_ p: Problem, _ s: MigrationSchedule) -> [String] {
+    WaveVerifier.verify(
+        problem: p, current: p.current!, target: s.finalAssignment, waves: s.waves, spareHosts: s.spareHosts
+    ).map(\.description)
 }
 
 @Suite struct MigrationSchedulerTests {
@@ -165,6 +177,49 @@ private func scheduleAndVerify(
         #expect(s.notes.contains { $0.contains("could not be scheduled") })
     }
 
+    /// An incomplete schedule whose spare host both passes one instance on and would keep
+    /// another (parked, its onward move blocked): the kept one is not parked, so the declared
+    /// spare is empty at the end. x/w swap between c and d (x goes through the spare); k/l swap
+    /// between the ssd hosts b and f and cannot use the spare (no ssd); y waits for b behind k.
+    /// Before the fix y was parked on the spare after x had passed through it and stayed there.
+    @Test func spareThatKeepsAnInstanceIsNotPassedThrough() {
+        let ssd = ["disk": "ssd"]
+        let p = MigFleet.problem(
+            hosts: [
+                MigFleet.host("a"), MigFleet.host("b", labels: ssd), MigFleet.host("c"), MigFleet.host("d"),
+                MigFleet.host("f", labels: ssd), MigFleet.host("spare"),
+            ],
+            services: [
+                MigFleet.service("y.prod", count: 1, cpu: 2),
+                MigFleet.service("k.prod", count: 1, cpu: 9, selector: ssd),
+                MigFleet.service("l.prod", count: 1, cpu: 8, selector: ssd),
+                MigFleet.service("x.prod", count: 1, cpu: 3),
+                MigFleet.service("w.prod", count: 1, cpu: 8),
+            ],
+            current: [0, 1, 4, 2, 3])
+        // y a→b, k b→f, l f→b, x c→d, w d→c.
+        let s = scheduleAndVerify(p, [1, 4, 1, 3, 2])
+        #expect(s.waves == [
+            [Move(instance: 3, from: 2, to: 5)], [Move(instance: 4, from: 3, to: 2)], [Move(instance: 3, from: 5, to: 3)],
+        ])
+        #expect(s.spareHosts == [5])
+        #expect(s.finalAssignment == [0, 1, 4, 3, 2], "y stays where it runs")
+        #expect(s.unscheduled == [
+            Move(instance: 0, from: 0, to: 1), Move(instance: 1, from: 1, to: 4), Move(instance: 2, from: 4, to: 1),
+        ])
+    }
+
+    /// The random fleet (seed 85) that exposed the gap: svc0.prod[0] was parked on spare0 and
+    /// left there (its onward move blocked by zone skew) while svc3.prod[0] passed through
+    /// spare0. Without parking svc0.prod[0] the whole migration now runs.
+    @Test func seed85SpareIsEmptyAtTheEnd() {
+        let c = RandomFleet.make(seed: 85)
+        let target = MigrationScheduler.alignInstances(c.problem, target: c.target)
+        let s = scheduleAndVerify(c.problem, target)
+        #expect(s.isComplete)
+        #expect(s.spareHosts == [12])
+    }
+
     /// A host that runs something now or in the target is not a spare; a draining one neither.
     @Test func spareMustBeFreeAndActive() {
         let p = MigFleet.problem(
@@ -215,20 +270,17 @@ private func scheduleAndVerify(
         #expect(aligned == [1, 3])
     }
 
-    /// Random fleets: every schedule passes the independent verifier and ends at the target,
-    /// or reports the moves it could not schedule (see `seededFleetsMostlyComplete` for how rare).
+    /// Random fleets: every schedule passes the independent verifier against its own final
+    /// assignment and declared spare hosts, and ends at the target when complete; an incomplete
+    /// one reports the moves it could not schedule (see `seededFleetsMostlyComplete` for how rare).
     @Test func randomFleetsProduceValidWaves() {
-        // Fixed seeds so a failure replays. Known gap: when a schedule is incomplete and a spare
-        // host was used, the spare may keep an instance (not covered here; see the closing note).
-        for seed in 0..<200 {
+        // Fixed seeds so a failure replays.
+        for seed in 0..<500 {
             let c = RandomFleet.make(seed: UInt64(seed))
             let target = MigrationScheduler.alignInstances(c.problem, target: c.target)
             let s = MigrationScheduler.schedule(c.problem, target: target)
-            let goal = s.isComplete ? target : s.finalAssignment
-            let v = WaveVerifier.verify(
-                problem: c.problem, current: c.problem.current!, target: goal, waves: s.waves,
-                spareHosts: s.isComplete ? s.spareHosts : s.spareHosts.filter { !goal.contains($0) })
-            #expect(v.isEmpty, "seed \(seed): \(v.map(\.description))")
+            let v = strictViolations(c.problem, s)
+            #expect(v.isEmpty, "seed \(seed): \(v)")
             if s.isComplete {
                 #expect(s.finalAssignment == target, "seed \(seed)")
             } else {
@@ -245,13 +297,14 @@ private func scheduleAndVerify(
             let c = RandomFleet.make(seed: UInt64(seed), hosts: 20, services: 10)
             let target = MigrationScheduler.alignInstances(c.problem, target: c.target)
             let s = MigrationScheduler.schedule(c.problem, target: target)
-            let goal = s.isComplete ? target : s.finalAssignment
-            let v = WaveVerifier.verify(
-                problem: c.problem, current: c.problem.current!, target: goal, waves: s.waves,
-                spareHosts: s.isComplete ? s.spareHosts : s.spareHosts.filter { !goal.contains($0) })
-            #expect(v.isEmpty, "seed \(seed): \(v.map(\.description))")
-            if s.isComplete { complete += 1 }
+            let v = strictViolations(c.problem, s)
+            #expect(v.isEmpty, "seed \(seed): \(v)")
+            if s.isComplete {
+                #expect(s.finalAssignment == target, "seed \(seed)")
+                complete += 1
+            }
         }
-        #expect(complete >= 295, "\(complete) of 300 complete")
+        // 299 of 300 are complete (seed 78 leaves a swap of two instances unscheduled).
+        #expect(complete >= 298, "\(complete) of 300 complete")
     }
 }

@@ -72,7 +72,10 @@ public struct MigrationSchedule: Sendable, Hashable {
 /// When a wave would be empty, the remaining moves block each other (a cycle): one instance is
 /// moved to a spare host (an active host empty before and after), which frees room for the
 /// cycle to proceed. Without a usable spare the remaining moves are returned as `unscheduled`
-/// and no invalid wave is emitted.
+/// and no invalid wave is emitted. A parked instance whose onward move stays unscheduled ends on
+/// its spare host, which is then an ordinary destination; when another instance passes through
+/// that host, the schedule is rebuilt without parking the stranded instance, so every declared
+/// spare host is empty at the end.
 ///
 /// Instances the target leaves unplaced but that run now are kept where they run (`kept`).
 ///
@@ -168,8 +171,22 @@ public enum MigrationScheduler {
         guard let current = problem.current else {
             return MigrationSchedule(finalAssignment: target)
         }
-        var engine = Engine(problem: problem, current: current, target: target)
-        return engine.run(options: options)
+        // A parked instance whose onward move stays unscheduled ends on its spare host. That is
+        // fine while no other instance passes through the host (it is then an ordinary
+        // destination, not a spare), but a host that passes an instance on must be a declared
+        // spare, and a declared spare is empty at the end. So when a spare host both passes
+        // instances on and keeps one, the schedule is rebuilt without parking the kept ones
+        // (their moves may still run directly, or stay unscheduled where they run). Each round
+        // forbids at least one more instance, so this ends; a first round with no stranded
+        // instance (every complete one) is returned as is.
+        var neverPark = Set<Int>()
+        while true {
+            var engine = Engine(problem: problem, current: current, target: target)
+            let (schedule, stranded) = engine.run(options: options, neverPark: neverPark)
+            // Instances in `neverPark` are never parked, so they cannot be stranded again.
+            guard !stranded.isEmpty, !neverPark.isSuperset(of: stranded) else { return schedule }
+            neverPark.formUnion(stranded)
+        }
     }
 
     // MARK: - Engine
@@ -350,7 +367,10 @@ public enum MigrationScheduler {
 
         // MARK: run
 
-        mutating func run(options: MigrationOptions) -> MigrationSchedule {
+        /// One scheduling pass; `neverPark` instances are not routed through a spare host.
+        /// Also returns the parked instances left on a spare host that another instance passed
+        /// through (empty when the schedule is consistent; see `schedule`).
+        mutating func run(options: MigrationOptions, neverPark: Set<Int>) -> (MigrationSchedule, stranded: [Int]) {
             var notes = [String]()
             var kept = [Int]()
             var pending = [Move]()
@@ -383,7 +403,7 @@ public enum MigrationScheduler {
                 problem.hosts[$0].state == .active && totalCopies[$0] == 0 && !targeted[$0]
             }
             var sparesUsed = [Int]()
-            var viaSpare = Set<Int>()
+            var viaSpare = neverPark
 
             var waves = [[Move]]()
             var unscheduled = [Move]()
@@ -468,17 +488,18 @@ public enum MigrationScheduler {
                         + "without breaking capacity or a placement rule during the migration"
                         + (spareCandidates.isEmpty ? " (no free host to use as a spare)" : ""))
             }
-            // A spare that still holds a parked instance (its onward move was left unscheduled) is
-            // where that instance ends: it is then an ordinary destination, not a spare, unless
-            // other instances passed through it (then it stays listed and the verifier says so).
-            var spares = Set(sparesUsed)
-            for h in sparesUsed where totalCopies[h] > 0 {
-                let passedThrough = waves.joined().contains { $0.from == h }
-                if !passedThrough { spares.remove(h) }
-            }
-            return MigrationSchedule(
-                waves: waves, spareHosts: spares.sorted(), unscheduled: unscheduled, kept: kept,
+            // Declared spares are the hosts an instance moved on from (only parked instances
+            // leave a spare host). A spare that still holds a parked instance (its onward move was
+            // left unscheduled) is where that instance ends: an ordinary destination, not a spare,
+            // as long as no instance passed through it; otherwise the caller parks it no more.
+            let spareSet = Set(sparesUsed)
+            var passedThrough = Set<Int>()
+            for m in waves.joined() { if let from = m.from, spareSet.contains(from) { passedThrough.insert(from) } }
+            let stranded = unscheduled.compactMap { m in m.from.flatMap { passedThrough.contains($0) ? m.instance : nil } }
+            let schedule = MigrationSchedule(
+                waves: waves, spareHosts: passedThrough.sorted(), unscheduled: unscheduled, kept: kept,
                 finalAssignment: location, notes: notes)
+            return (schedule, stranded)
         }
 
         /// Picks the blocked move whose departure most likely unblocks others, and a spare host
