@@ -40,6 +40,11 @@ struct PoolSearch {
     /// Victims holding more instances than this are left to the descent.
     static let maxVictimInstances = 32
 
+    /// Pools up to this size try every pair of instances as a two-instance move; larger pools
+    /// try `sampledPairs` pairs drawn at random.
+    static let allPairsPool = 12
+    static let sampledPairs = 66
+
     /// Per service: it has a host selector.
     let hasSelector: [Bool]
 
@@ -234,19 +239,22 @@ struct PoolSearch {
         var members = [Int]()
         var memberService = [Int]()  // service index × dims of each member
         var short = [Int]()  // dimensions where the host lacks room
+        var pairs = [(Int, Int)]()  // pool pairs tried as two-instance moves this iteration
 
         for iteration in 0..<budget {
             used = iteration + 1
             let now = start + iteration
-            if iteration & 7 == 7, expired() { return false }
-            var best: (p: Int, h: Int, ejected: [Int])?
+            if expired() { return false }
+            var best: (p: Int, q: Int, h: Int, ejected: [Int])?
             var bestCost = Double.infinity
             var ties = 0
             let candidates: [Int] =
                 sample ? (0..<64).map { _ in hosts[Int(rng.next() % UInt64(hosts.count))] } : hosts
             /// Keeps the cheapest move; ties broken uniformly at random (reservoir sampling).
             /// A tabu move is allowed only when it empties the pool (aspiration).
-            func consider(_ delta: Double, p: Int, h: Int, ejected: [Int], tabu: Bool, poolWeightAfterIsZero: Bool) {
+            func consider(
+                _ delta: Double, p: Int, q: Int = -1, h: Int, ejected: [Int], tabu: Bool, poolWeightAfterIsZero: Bool
+            ) {
                 if tabu && !poolWeightAfterIsZero { return }
                 var cost = delta
                 if !ejected.isEmpty {
@@ -262,11 +270,11 @@ struct PoolSearch {
                 }
                 if cost < bestCost - 1e-12 {
                     bestCost = cost
-                    best = (p, h, ejected)
+                    best = (p, q, h, ejected)
                     ties = 1
                 } else if abs(cost - bestCost) <= 1e-12 {
                     ties += 1
-                    if rng.next() % UInt64(ties) == 0 { best = (p, h, ejected) }
+                    if rng.next() % UInt64(ties) == 0 { best = (p, q, h, ejected) }
                 }
             }
 
@@ -375,6 +383,129 @@ struct PoolSearch {
                 }
             }
 
+            // Two pool instances onto one host, ejecting at most two of its instances: the
+            // moves that fill a host's last slack exactly (e.g. triplets in 1-D packing), which
+            // one instance at a time cannot reach without a worse intermediate pool.
+            // Every pair of a small pool; a seeded sample of pairs from a large one, so an
+            // iteration stays cheap.
+            pairs.removeAll(keepingCapacity: true)
+            if pool.count >= 2 {
+                if pool.count <= Self.allPairsPool {
+                    for x in 0..<(pool.count - 1) { for y in (x + 1)..<pool.count { pairs.append((pool[x], pool[y])) } }
+                } else {
+                    for _ in 0..<Self.sampledPairs {
+                        let x = Int(rng.next() % UInt64(pool.count))
+                        let y = Int(rng.next() % UInt64(pool.count - 1))
+                        pairs.append((pool[x], pool[y < x ? y : y + 1]))
+                    }
+                }
+            }
+            do {
+                for (p, q) in pairs {
+                    let s = Int(svcOf[p])
+                    do {
+                        let s2 = Int(svcOf[q])
+                        // Rules between the two newcomers (each is checked against the host below).
+                        if !simple[s] || !simple[s2] {
+                            if problem.services[s].exclusive || problem.services[s2].exclusive { continue }
+                            if s == s2, case .host = problem.services[s].spread { continue }
+                            if problem.onePackageNamePerHost, index.packageNameID[s] == index.packageNameID[s2] { continue }
+                        }
+                        let wpq = weight[s] + weight[s2]
+                        var over = 0.0
+                        for d in 0..<dims {
+                            rest[d] = poolSum[d] - req[s * dims + d] - req[s2 * dims + d]
+                            if rest[d] > target[d] { over += Double(rest[d] - target[d]) * inverseTarget[d] }
+                        }
+                        base = excessWeight * over
+                        if base - wpq >= bestCost { continue }
+                        let ph = home[p]!
+                        let qh = home[q]!
+                        for h in candidates {
+                            guard state.hostCount[h] > 0, state.domain(ofService: s, host: h) == ph,
+                                state.domain(ofService: s2, host: h) == qh,
+                                !hasSelector[s]
+                                    || ProblemIndex.matches(selector: problem.services[s].selector, labels: problem.hosts[h].labels),
+                                !hasSelector[s2]
+                                    || ProblemIndex.matches(selector: problem.services[s2].selector, labels: problem.hosts[h].labels)
+                            else { continue }
+                            let tabu =
+                                (work.returnHost[p] == h && work.returnUntil[p] > now)
+                                || (work.returnHost[q] == h && work.returnUntil[q] > now)
+                            var need = false
+                            for d in 0..<dims {
+                                let over =
+                                    state.used[h * dims + d] + req[s * dims + d] + req[s2 * dims + d] - usable[h * dims + d]
+                                deficit[d] = over
+                                if over > 0 { need = true }
+                            }
+                            let rules = !simple[s] || !simple[s2]
+                            if !need {
+                                if !rules
+                                    || (state.accepts(service: s, host: h, ejecting: [])
+                                        && state.accepts(service: s2, host: h, ejecting: []))
+                                {
+                                    consider(
+                                        -wpq, p: p, q: q, h: h, ejected: [], tabu: tabu,
+                                        poolWeightAfterIsZero: pool.count == 2)
+                                }
+                                continue
+                            }
+                            members.removeAll(keepingCapacity: true)
+                            for e in work.on[h] where pinned[e] < 0 && work.ejectUntil[e] <= now {
+                                members.append(e)
+                            }
+                            if members.isEmpty { continue }
+                            if members.count > 24 { members.removeLast(members.count - 24) }
+                            members.sort { weight[Int(svcOf[$0])] < weight[Int(svcOf[$1])] }
+                            short.removeAll(keepingCapacity: true)
+                            for d in 0..<dims where deficit[d] > 0 { short.append(d) }
+                            let n = members.count
+                            for a in 0..<n {
+                                let ra = Int(svcOf[members[a]]) * dims
+                                let wa = weight[ra / dims]
+                                if base + wa - wpq >= bestCost { break }
+                                var coversA = true
+                                for d in short where req[ra + d] < deficit[d] {
+                                    coversA = false
+                                    break
+                                }
+                                if coversA {
+                                    let set = [members[a]]
+                                    if !rules
+                                        || (state.accepts(service: s, host: h, ejecting: set)
+                                            && state.accepts(service: s2, host: h, ejecting: set))
+                                    {
+                                        consider(wa - wpq, p: p, q: q, h: h, ejected: set, tabu: tabu, poolWeightAfterIsZero: false)
+                                    }
+                                    continue
+                                }
+                                for b in (a + 1)..<max(a + 1, n) {
+                                    let rb = Int(svcOf[members[b]]) * dims
+                                    let wab = wa + weight[rb / dims]
+                                    if base + wab - wpq >= bestCost { break }
+                                    var coversAB = true
+                                    for d in short where req[ra + d] + req[rb + d] < deficit[d] {
+                                        coversAB = false
+                                        break
+                                    }
+                                    if coversAB {
+                                        let set = [members[a], members[b]]
+                                        if !rules
+                                            || (state.accepts(service: s, host: h, ejecting: set)
+                                                && state.accepts(service: s2, host: h, ejecting: set))
+                                        {
+                                            consider(
+                                                wab - wpq, p: p, q: q, h: h, ejected: set, tabu: tabu, poolWeightAfterIsZero: false)
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+
             guard let move = best else { return false }
             let tenure = 3 + Int(rng.next() % 8)
             for e in move.ejected {
@@ -386,12 +517,14 @@ struct PoolSearch {
                 work.returnUntil[e] = now + tenure
                 pool.append(e)
             }
-            work.place(move.p, move.h, &state, &trees)
-            let sp = Int(svcOf[move.p])
-            for d in 0..<dims { poolSum[d] -= req[sp * dims + d] }
-            work.ejectUntil[move.p] = now + tenure
-            if let k = pool.firstIndex(of: move.p) { pool.remove(at: k) }
-            home[move.p] = nil
+            for p in move.q >= 0 ? [move.p, move.q] : [move.p] {
+                work.place(p, move.h, &state, &trees)
+                let sp = Int(svcOf[p])
+                for d in 0..<dims { poolSum[d] -= req[sp * dims + d] }
+                work.ejectUntil[p] = now + tenure
+                if let k = pool.firstIndex(of: p) { pool.remove(at: k) }
+                home[p] = nil
+            }
             if settle(&state, &trees, &work) { return true }
         }
         return false
