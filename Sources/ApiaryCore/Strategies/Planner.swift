@@ -166,21 +166,7 @@ public enum Planner {
                 altStart = alt
             }
         } else {
-            // Several sort keys on inputs small enough to afford it; keep the best.
-            let keys: [Scales.SortKey] = problem.instanceCount <= 20_000 ? Scales.SortKey.allCases : [.dominantShare]
-            var best: (PlacementState, TreeSet)?
-            for key in keys {
-                let candidate = construction.run(key: key)
-                if best == nil || Self.better(candidate.0, than: best!.0) { best = candidate }
-            }
-            // Best fit (most allocated) in sorted and in inventory order, where affordable.
-            if problem.instanceCount <= 5_000 {
-                for key in [nil] + Scales.SortKey.allCases.map(Optional.some) {
-                    let candidate = construction.runBestFit(key: key)
-                    if Self.better(candidate.0, than: best!.0) { best = candidate }
-                }
-            }
-            (state, trees) = best!
+            (state, trees) = Self.fromScratch(problem, construction: construction)
         }
         report("construction", state.hostsUsed)
 
@@ -192,10 +178,11 @@ public enum Planner {
                 seed: options.seed)
             // With a running fleet, half the time goes to improving the move-aware start and
             // half to a from-scratch plan: fewest hosts come first, then fewest moves. A fleet
-            // spread out over 1.5× the hosts of its lower bound or more is mostly consolidated
-            // by the from-scratch plan, which then gets two thirds.
+            // spread out over 1.5× the hosts of its lower bound or more is consolidated by the
+            // from-scratch plan (its moves are then cut by relabelling and ReturnHome), which
+            // then gets four fifths.
             let spreadOut = state.hostsUsed * 2 >= bound.value * 3
-            let moveAwareDeadline = problem.current != nil ? deadline * (spreadOut ? 1.0 / 3 : 0.5) : deadline
+            let moveAwareDeadline = problem.current != nil ? deadline * (spreadOut ? 0.2 : 0.5) : deadline
             var firstDeadline = altStart != nil ? moveAwareDeadline / 2 : moveAwareDeadline
             // From scratch, the descent gets a share of the time; the tabu pool search below
             // does better with the rest.
@@ -217,11 +204,16 @@ public enum Planner {
                 }
             }
             if problem.current != nil, state.hostsUsed > bound.value {
-                var scratch = construction.run(key: .dominantShare)
+                var scratch = Self.fromScratch(problem, construction: construction)
+                // Packed as if nothing ran yet: the descent then picks victims by load, not by
+                // how few instances they run now (which would trade hosts for moves here).
+                var empty = problem
+                empty.current = nil
                 var scratchImprovement = Improvement(
-                    problem: problem, scales: scales, idleWatts: power.idleWatts, maxMoves: nil, seed: options.seed)
-                // The descent until three quarters of the time, then the pool search.
-                let descentEnd = deadline * 0.75
+                    problem: empty, scales: scales, idleWatts: power.idleWatts, maxMoves: nil, seed: options.seed)
+                // The descent for its from-scratch share of the time left, then the pool search.
+                let descentEnd =
+                    elapsed() + max(0, deadline - elapsed()) * Self.descentShare(instances: problem.instanceCount)
                 scratchImprovement.run(
                     state: &scratch.0, trees: &scratch.1, lowerBound: bound.value,
                     expired: { elapsed() >= descentEnd }, progress: { _ in })
@@ -333,6 +325,24 @@ public enum Planner {
         }
         report("done", Set(plan.assignment.filter { $0 >= 0 }).count)
         return plan
+    }
+
+    /// The best of several constructions from an empty fleet: first fit under every sort key
+    /// (one key above 20,000 instances), and best fit in sorted and inventory order up to 5,000.
+    static func fromScratch(_ problem: Problem, construction: Construction) -> (PlacementState, TreeSet) {
+        let keys: [Scales.SortKey] = problem.instanceCount <= 20_000 ? Scales.SortKey.allCases : [.dominantShare]
+        var best: (PlacementState, TreeSet)?
+        for key in keys {
+            let candidate = construction.run(key: key)
+            if best == nil || Self.better(candidate.0, than: best!.0) { best = candidate }
+        }
+        if problem.instanceCount <= 5_000 {
+            for key in [nil] + Scales.SortKey.allCases.map(Optional.some) {
+                let candidate = construction.runBestFit(key: key)
+                if Self.better(candidate.0, than: best!.0) { best = candidate }
+            }
+        }
+        return best!
     }
 
     /// Share of the time limit the tabu pool search gets before the randomized restarts.
