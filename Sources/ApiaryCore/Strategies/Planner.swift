@@ -221,7 +221,7 @@ public enum Planner {
                     var search = PoolSearch(problem: problem, scales: scales, idleWatts: power.idleWatts, seed: options.seed)
                     search.run(
                         state: &scratch.0, trees: &scratch.1, lowerBound: bound.value,
-                        iterationCap: Self.poolIterations(timeLimit: deadline / 4, instances: problem.instanceCount),
+                        iterationCap: Self.poolIterations(timeLimit: deadline, instances: problem.instanceCount),
                         expired: { elapsed() >= deadline }, progress: { _ in })
                 }
                 if Self.better(scratch.0, than: state) {
