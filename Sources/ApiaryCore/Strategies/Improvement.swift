@@ -23,6 +23,8 @@ struct Improvement {
 
     /// Idle watts per host (the carbon model's figures), for the `energy` objective.
     let idleWatts: [Double]
+    /// Where the work done is charged (see `WorkClock`).
+    var clock: WorkClock?
 
     init(problem: Problem, scales: Scales, idleWatts: [Double], maxMoves: Int?, seed: UInt64) {
         self.problem = problem
@@ -90,6 +92,7 @@ struct Improvement {
     /// else the lightest load (for `energy`, the most idle watts per unit of load first).
     private func victimOrder(state: PlacementState, instancesOn: [[Int]], skip: Set<Int>) -> [Int] {
         var keyed = [(Int, Double)]()
+        clock?.charge(50 * problem.hosts.count)
         for h in problem.hosts.indices where state.hostCount[h] > 0 && !skip.contains(h) {
             if problem.hosts[h].state != .active { continue }  // cordoned hosts keep what they run
             if instancesOn[h].contains(where: { state.index.pinnedHost[$0] >= 0 }) { continue }
@@ -125,8 +128,10 @@ struct Improvement {
         // Instances that found no place yet; they get another chance after every ejection,
         // which changes what fits where.
         var stuck = [Int]()
+        clock?.charge(pool.count)
         while let p = pool.popLast() {
             steps += 1
+            clock?.charge(8)
             if steps > stepLimit || (steps & 7 == 0 && expired()) {
                 pool.append(p)
                 break
@@ -193,10 +198,12 @@ struct Improvement {
         if candidates.count > 96 {
             candidates = (0..<96).map { _ in used[Int(rng.next() % UInt64(used.count))] }
         }
+        clock?.charge(12 * candidates.count)
         for a in candidates {
             guard state.hostCount[a] > 0, ProblemIndex.matches(selector: svc.selector, labels: problem.hosts[a].labels),
                 state.domain(ofService: s, host: a) == home
             else { continue }
+            clock?.charge(12 * (4 + 2 * instancesOn[a].count))
             var deficit = [Int64](repeating: 0, count: dims)
             for d in 0..<dims {
                 deficit[d] = max(0, state.used[a * dims + d] + index.requestFlat[s * dims + d] - index.usableFlat[a * dims + d])
@@ -215,7 +222,7 @@ struct Improvement {
             for x in members where covers([x]) { sets.append([x]) }
             let few = members.prefix(8)
             for (k, x) in few.enumerated() { for y in few.dropFirst(k + 1) where covers([x, y]) { sets.append([x, y]) } }
-            for set in sets.prefix(6) where state.accepts(service: s, host: a, ejecting: set) {
+            for set in sets.prefix(6) where charged(state.accepts(service: s, host: a, ejecting: set)) {
                 // Move each member of the set to another used host where it fits as it is.
                 var done = [(Int, Int)]()
                 var ok = true
@@ -248,18 +255,30 @@ struct Improvement {
         return false
     }
 
+    /// Charges one rule check (hash-table lookups) to the clock and passes its result on.
+    private func charged(_ result: Bool) -> Bool {
+        clock?.charge(5)
+        return result
+    }
+
     /// A used host other than the closed ones that takes `p` as it is, first in priority order.
     private func directTarget(
         instance p: Int, service s: Int, home: Int32, state: PlacementState, trees: inout TreeSet, closed: Set<Int>
     ) -> Int? {
         let t = trees.tree(forService: s, state: state)
         let dims = state.index.dimensionCount
-        let pos = state.index.requestFlat.withUnsafeBufferPointer { all in
-            let req = UnsafeBufferPointer(rebasing: all[(s * dims)..<((s + 1) * dims)])
-            var budget = Int.max
-            return trees.trees[t].first(covering: req, budget: &budget) { h in
-                state.hostCount[h] > 0 && !closed.contains(h) && state.domain(ofService: s, host: h) == home
-                    && state.rejection(service: s, host: h, ignoreSkew: true) == nil
+        // Through a pointer: a closure that captures the state itself copies it (a retain and
+        // release of each of its arrays) on every host it looks at.
+        let pos = withUnsafePointer(to: state) { sp in
+            state.index.requestFlat.withUnsafeBufferPointer { all in
+                let req = UnsafeBufferPointer(rebasing: all[(s * dims)..<((s + 1) * dims)])
+                var budget = Int.max
+                let found = trees.trees[t].first(covering: req, budget: &budget) { h in
+                    sp.pointee.hostCount[h] > 0 && !closed.contains(h) && sp.pointee.domain(ofService: s, host: h) == home
+                        && sp.pointee.rejection(service: s, host: h, ignoreSkew: true) == nil
+                }
+                clock?.charge(2 * (Int.max - budget))  // nodes visited
+                return found
             }
         }
         return pos.map { trees.trees[t].hosts[$0] }
@@ -283,6 +302,7 @@ struct Improvement {
             for _ in 0..<256 { candidates.append(used[Int(rng.next() % UInt64(used.count))]) }
         }
         let svc = problem.services[s]
+        clock?.charge(candidates.count)
         for h in candidates {
             let host = problem.hosts[h]
             guard state.hostCount[h] > 0, ProblemIndex.matches(selector: svc.selector, labels: host.labels),
@@ -309,6 +329,8 @@ struct Improvement {
                 }
                 return true
             }
+            
+            clock?.charge(2 * members.count)
             let light = members.filter { e in
                 let se = Int(index.serviceOfInstance[e])
                 return weight[se] < wp && index.pinnedHost[e] < 0
@@ -316,7 +338,9 @@ struct Improvement {
             for (a, e1) in light.enumerated() {
                 let w1 = weight[Int(index.serviceOfInstance[e1])]
                 if w1 >= bestWeight { continue }
-                if covers([e1]), state.accepts(service: s, host: h, ejecting: [e1]) {
+                clock?.charge(light.count - a)
+                
+                if covers([e1]), charged(state.accepts(service: s, host: h, ejecting: [e1])) {
                     best = (h, [e1])
                     bestWeight = w1
                     continue
@@ -324,7 +348,7 @@ struct Improvement {
                 for e2 in light[(a + 1)...] {
                     let w = w1 + weight[Int(index.serviceOfInstance[e2])]
                     if w >= bestWeight { continue }
-                    if covers([e1, e2]), state.accepts(service: s, host: h, ejecting: [e1, e2]) {
+                    if covers([e1, e2]), charged(state.accepts(service: s, host: h, ejecting: [e1, e2])) {
                         best = (h, [e1, e2])
                         bestWeight = w
                     }

@@ -144,6 +144,16 @@ public enum Planner {
         func report(_ phase: String, _ used: Int) {
             progress(PlannerProgress(phase: phase, hostsUsed: used, lowerBound: bound.value))
         }
+        // Deadlines are in planning time (work done, see WorkClock), so a seed replays on any
+        // machine; the wall clock stops only a run that overshoots by half its limit.
+        let clock = WorkClock(hardStop: options.timeLimit * 1.5 + 0.25)
+        func expired(_ deadline: Double) -> Bool { clock.expired(deadline, wall: elapsed()) }
+        /// Construction passes are charged by size (they run to the end either way): first fit
+        /// searches host trees, best fit scans the hosts.
+        let dims = problem.dimensions.count
+        func chargeConstruction(firstFit: Int, bestFit: Int = 0) {
+            clock.charge(problem.instanceCount * dims * (94 * firstFit + bestFit * (2 * problem.hosts.count) * 87 / 100))
+        }
 
         var state: PlacementState
         var trees: TreeSet
@@ -155,6 +165,7 @@ public enum Planner {
             // running yet) are placed first fit.
             let start = currentStart(problem, index: index)
             (state, trees) = construction.run(key: .dominantShare, start: start)
+            chargeConstruction(firstFit: 2)
             baseline = state
             // A spread-out fleet: start instead from the fullest hosts kept, when that frees
             // hosts within the move budget (see MoveAwareStart).
@@ -167,6 +178,7 @@ public enum Planner {
             }
         } else {
             (state, trees) = Self.fromScratch(problem, construction: construction)
+            chargeConstruction(firstFit: Self.fromScratchPasses(problem).firstFit, bestFit: Self.fromScratchPasses(problem).bestFit)
         }
         report("construction", state.hostsUsed)
 
@@ -176,6 +188,7 @@ public enum Planner {
             var improvement = Improvement(
                 problem: problem, scales: scales, idleWatts: power.idleWatts, maxMoves: options.maxMoves,
                 seed: options.seed)
+            improvement.clock = clock
             // With a running fleet, half the time goes to improving the move-aware start and
             // half to a from-scratch plan: fewest hosts come first, then fewest moves. A fleet
             // spread out over 1.5× the hosts of its lower bound or more is consolidated by the
@@ -191,11 +204,11 @@ public enum Planner {
             }
             improvement.run(
                 state: &state, trees: &trees, lowerBound: bound.value,
-                expired: { elapsed() >= firstDeadline }, progress: { report("improvement", $0) })
+                expired: { expired(firstDeadline) }, progress: { report("improvement", $0) })
             if var alt = altStart {
                 improvement.run(
                     state: &alt.0, trees: &alt.1, lowerBound: bound.value,
-                    expired: { elapsed() >= moveAwareDeadline }, progress: { report("improvement", $0) })
+                    expired: { expired(moveAwareDeadline) }, progress: { report("improvement", $0) })
                 let sameHosts = !Self.better(state, than: alt.0) && !Self.better(alt.0, than: state)
                 if Self.better(alt.0, than: state)
                     || (sameHosts && problem.moves(to: alt.0.assignment) < problem.moves(to: state.assignment))
@@ -205,24 +218,27 @@ public enum Planner {
             }
             if problem.current != nil, state.hostsUsed > bound.value {
                 var scratch = Self.fromScratch(problem, construction: construction)
+                chargeConstruction(firstFit: Self.fromScratchPasses(problem).firstFit, bestFit: Self.fromScratchPasses(problem).bestFit)
                 // Packed as if nothing ran yet: the descent then picks victims by load, not by
                 // how few instances they run now (which would trade hosts for moves here).
                 var empty = problem
                 empty.current = nil
                 var scratchImprovement = Improvement(
                     problem: empty, scales: scales, idleWatts: power.idleWatts, maxMoves: nil, seed: options.seed)
+                scratchImprovement.clock = clock
                 // The descent for its from-scratch share of the time left, then the pool search.
                 let descentEnd =
-                    elapsed() + max(0, deadline - elapsed()) * Self.descentShare(instances: problem.instanceCount)
+                    clock.now + max(0, deadline - clock.now) * Self.descentShare(instances: problem.instanceCount)
                 scratchImprovement.run(
                     state: &scratch.0, trees: &scratch.1, lowerBound: bound.value,
-                    expired: { elapsed() >= descentEnd }, progress: { _ in })
+                    expired: { expired(descentEnd) }, progress: { _ in })
                 if scratch.0.hostsUsed > bound.value {
                     var search = PoolSearch(problem: problem, scales: scales, idleWatts: power.idleWatts, seed: options.seed)
+                    search.clock = clock
                     search.run(
                         state: &scratch.0, trees: &scratch.1, lowerBound: bound.value,
                         iterationCap: Self.poolIterations(timeLimit: deadline, instances: problem.instanceCount),
-                        expired: { elapsed() >= deadline }, progress: { _ in })
+                        expired: { expired(deadline) }, progress: { _ in })
                 }
                 if Self.better(scratch.0, than: state) {
                     // Only when, with instances renumbered to stay where they can, it keeps
@@ -241,12 +257,13 @@ public enum Planner {
             // local optima the descent stops in.
             if problem.current == nil, state.hostsUsed > bound.value {
                 var search = PoolSearch(problem: problem, scales: scales, idleWatts: power.idleWatts, seed: options.seed)
+                search.clock = clock
                 let before = (state, trees)
-                let poolDeadline = min(deadline, elapsed() + deadline * Self.poolShare)
+                let poolDeadline = min(deadline, clock.now + deadline * Self.poolShare)
                 search.run(
                     state: &state, trees: &trees, lowerBound: bound.value,
                     iterationCap: Self.poolIterations(timeLimit: deadline, instances: problem.instanceCount),
-                    expired: { elapsed() >= poolDeadline }, progress: { report("pool search", $0) })
+                    expired: { expired(poolDeadline) }, progress: { report("pool search", $0) })
                 if Self.better(before.0, than: state) { (state, trees) = before }
             }
             // Randomized restarts (GRASP-style, at most 64) while time remains on inputs where a construction
@@ -255,7 +272,7 @@ public enum Planner {
             if problem.current == nil, problem.instanceCount <= 5_000 {
                 var rng = SplitMix64(seed: options.seed ^ 0x5DEE_CE66_D1CE_4E5B)
                 var round = 0
-                while round < 64, elapsed() < deadline, state.hostsUsed > bound.value {
+                while round < 64, !expired(deadline), state.hostsUsed > bound.value {
                     round += 1
                     let jitter = problem.services.indices.map { _ in
                         0.85 + 0.3 * Double(rng.next() >> 11) / Double(1 << 53)
@@ -264,10 +281,11 @@ public enum Planner {
                     var candidate =
                         round % 2 == 0
                         ? construction.run(key: key, jitter: jitter) : construction.runBestFit(key: key, jitter: jitter)
-                    let slice = min(deadline, elapsed() + max(0.05, deadline / 20))
+                    if round % 2 == 0 { chargeConstruction(firstFit: 1) } else { chargeConstruction(firstFit: 0, bestFit: 1) }
+                    let slice = min(deadline, clock.now + max(0.05, deadline / 20))
                     improvement.run(
                         state: &candidate.0, trees: &candidate.1, lowerBound: bound.value,
-                        expired: { elapsed() >= slice }, progress: { _ in })
+                        expired: { expired(slice) }, progress: { _ in })
                     if Self.better(candidate.0, than: state) {
                         (state, trees) = candidate
                         report("restart \(round)", state.hostsUsed)
@@ -284,6 +302,11 @@ public enum Planner {
                 )
                 state = baseline
             }
+        }
+        if clock.overran {
+            notes.append(
+                "the wall clock (1.5 × the time limit) stopped the search before its work budget: this machine is slower or busier than the reference, and a rerun may give another plan"
+            )
         }
         var plan = finish(state: &state, bound: bound)
         plan.notes += notes
@@ -343,6 +366,12 @@ public enum Planner {
             }
         }
         return best!
+    }
+
+    /// Construction passes `fromScratch` makes: first fit, best fit.
+    static func fromScratchPasses(_ problem: Problem) -> (firstFit: Int, bestFit: Int) {
+        let keys = Scales.SortKey.allCases.count
+        return (problem.instanceCount <= 20_000 ? keys : 1, problem.instanceCount <= 5_000 ? keys + 1 : 0)
     }
 
     /// Share of the time limit the tabu pool search gets before the randomized restarts.

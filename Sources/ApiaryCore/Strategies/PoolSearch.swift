@@ -45,6 +45,9 @@ struct PoolSearch {
     static let allPairsPool = 12
     static let sampledPairs = 66
 
+    /// Where the work done is charged (see `WorkClock`).
+    var clock: WorkClock?
+
     /// Per service: it has a host selector.
     let hasSelector: [Bool]
 
@@ -141,6 +144,7 @@ struct PoolSearch {
 
     /// Used hosts that may be emptied, lightest first (for `energy`, most idle watts per load).
     private func victimOrder(state: PlacementState, on: [[Int]]) -> [Int] {
+        clock?.charge(35 * problem.hosts.count)
         var keyed = [(Int, Double)]()
         for h in problem.hosts.indices where state.hostCount[h] > 0 && problem.hosts[h].state == .active {
             if on[h].contains(where: { state.index.pinnedHost[$0] >= 0 }) { continue }
@@ -174,6 +178,7 @@ struct PoolSearch {
             }
         }
         for i in pool { work.remove(i, &state, &trees) }
+        clock?.charge(35 * problem.hosts.count)
         // Hoisted so the hot loop reads plain local arrays.
         let req = index.requestFlat
         let usable = index.usableFlat
@@ -240,10 +245,19 @@ struct PoolSearch {
         var memberService = [Int]()  // service index × dims of each member
         var short = [Int]()  // dimensions where the host lacks room
         var pairs = [(Int, Int)]()  // pool pairs tried as two-instance moves this iteration
+        var evals = 0  // work of the iteration, charged to the clock at the next one
+        defer { clock?.charge(evals) }
+        /// `PlacementState.accepts`, charged (it looks up per-host counts in hash tables).
+        func accepts(_ s: Int, _ h: Int, _ ejected: [Int]) -> Bool {
+            evals += 3
+            return state.accepts(service: s, host: h, ejecting: ejected)
+        }
 
         for iteration in 0..<budget {
             used = iteration + 1
             let now = start + iteration
+            clock?.charge(evals)
+            evals = 8
             if expired() { return false }
             var best: (p: Int, q: Int, h: Int, ejected: [Int])?
             var bestCost = Double.infinity
@@ -297,6 +311,7 @@ struct PoolSearch {
                             || ProblemIndex.matches(selector: problem.services[s].selector, labels: problem.hosts[h].labels)
                     else { continue }
                     let tabu = work.returnHost[p] == h && work.returnUntil[p] > now
+                    evals += 16 + dims / 2
                     var need = false
                     for d in 0..<dims {
                         let over = state.used[h * dims + d] + req[s * dims + d] - usable[h * dims + d]
@@ -304,6 +319,7 @@ struct PoolSearch {
                         if over > 0 { need = true }
                     }
                     if !need {
+                        evals += 3
                         if state.rejection(service: s, host: h, ignoreSkew: true) == nil {
                             let cost = -wp
                             consider(cost, p: p, h: h, ejected: [], tabu: tabu, poolWeightAfterIsZero: pool.count == 1)
@@ -327,6 +343,7 @@ struct PoolSearch {
                     let rules = !simple[s]
                     // Sets of one, two and (on small hosts) three instances that cover the deficit.
                     let n = members.count
+                    evals += 2 * n
                     for a in 0..<n {
                         let wa = weight[memberService[a] / dims]
                         if base + wa - wp >= bestCost { break }
@@ -337,12 +354,13 @@ struct PoolSearch {
                             break
                         }
                         if coversA {
-                            if !rules || state.accepts(service: s, host: h, ejecting: [members[a]]) {
+                            if !rules || accepts(s, h, [members[a]]) {
                                 consider(wa - wp, p: p, h: h, ejected: [members[a]], tabu: tabu, poolWeightAfterIsZero: false)
                             }
                             continue  // supersets only weigh more
                         }
                         for b in (a + 1)..<max(a + 1, n) {
+                            evals += 1
                             let wab = wa + weight[memberService[b] / dims]
                             if base + wab - wp >= bestCost { break }
                             let rb = memberService[b]
@@ -353,13 +371,14 @@ struct PoolSearch {
                             }
                             if coversAB {
                                 let set = [members[a], members[b]]
-                                if !rules || state.accepts(service: s, host: h, ejecting: set) {
+                                if !rules || accepts(s, h, set) {
                                     consider(wab - wp, p: p, h: h, ejected: set, tabu: tabu, poolWeightAfterIsZero: false)
                                 }
                                 continue
                             }
                             guard n <= 12 else { continue }
                             for c in (b + 1)..<max(b + 1, n) {
+                                evals += 1
                                 let wabc = wab + weight[memberService[c] / dims]
                                 if base + wabc - wp >= bestCost { break }
                                 let rc = memberService[c]
@@ -373,7 +392,7 @@ struct PoolSearch {
                                 }
                                 if coversABC {
                                     let set = [members[a], members[b], members[c]]
-                                    if !rules || state.accepts(service: s, host: h, ejecting: set) {
+                                    if !rules || accepts(s, h, set) {
                                         consider(wabc - wp, p: p, h: h, ejected: set, tabu: tabu, poolWeightAfterIsZero: false)
                                     }
                                 }
@@ -432,6 +451,7 @@ struct PoolSearch {
                             let tabu =
                                 (work.returnHost[p] == h && work.returnUntil[p] > now)
                                 || (work.returnHost[q] == h && work.returnUntil[q] > now)
+                            evals += 16 + dims / 2
                             var need = false
                             for d in 0..<dims {
                                 let over =
@@ -442,8 +462,8 @@ struct PoolSearch {
                             let rules = !simple[s] || !simple[s2]
                             if !need {
                                 if !rules
-                                    || (state.accepts(service: s, host: h, ejecting: [])
-                                        && state.accepts(service: s2, host: h, ejecting: []))
+                                    || (accepts(s, h, [])
+                                        && accepts(s2, h, []))
                                 {
                                     consider(
                                         -wpq, p: p, q: q, h: h, ejected: [], tabu: tabu,
@@ -461,6 +481,7 @@ struct PoolSearch {
                             short.removeAll(keepingCapacity: true)
                             for d in 0..<dims where deficit[d] > 0 { short.append(d) }
                             let n = members.count
+                            evals += 2 * n
                             for a in 0..<n {
                                 let ra = Int(svcOf[members[a]]) * dims
                                 let wa = weight[ra / dims]
@@ -473,14 +494,15 @@ struct PoolSearch {
                                 if coversA {
                                     let set = [members[a]]
                                     if !rules
-                                        || (state.accepts(service: s, host: h, ejecting: set)
-                                            && state.accepts(service: s2, host: h, ejecting: set))
+                                        || (accepts(s, h, set)
+                                            && accepts(s2, h, set))
                                     {
                                         consider(wa - wpq, p: p, q: q, h: h, ejected: set, tabu: tabu, poolWeightAfterIsZero: false)
                                     }
                                     continue
                                 }
                                 for b in (a + 1)..<max(a + 1, n) {
+                                    evals += 1
                                     let rb = Int(svcOf[members[b]]) * dims
                                     let wab = wa + weight[rb / dims]
                                     if base + wab - wpq >= bestCost { break }
@@ -492,8 +514,8 @@ struct PoolSearch {
                                     if coversAB {
                                         let set = [members[a], members[b]]
                                         if !rules
-                                            || (state.accepts(service: s, host: h, ejecting: set)
-                                                && state.accepts(service: s2, host: h, ejecting: set))
+                                            || (accepts(s, h, set)
+                                                && accepts(s2, h, set))
                                         {
                                             consider(
                                                 wab - wpq, p: p, q: q, h: h, ejected: set, tabu: tabu, poolWeightAfterIsZero: false)
