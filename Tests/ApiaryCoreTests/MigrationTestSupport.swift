@@ -39,7 +39,9 @@ enum RandomFleet {
         var target: [Int]
     }
 
-    static func make(seed: UInt64, hosts hostCount: Int = 12, services serviceCount: Int = 6) -> Case {
+    /// `spares: false` leaves out the two free hosts, as on a real fleet where every host runs
+    /// something (the random draws are the same, so a seed gives the same fleet otherwise).
+    static func make(seed: UInt64, hosts hostCount: Int = 12, services serviceCount: Int = 6, spares: Bool = true) -> Case {
         var rng = SplitMix64(seed: seed)
         let zones = ["a", "b", "c"]
         var hosts = [Host]()
@@ -51,9 +53,10 @@ enum RandomFleet {
                 labels: ["rack": "r\(h % 2)", "arch": h % 5 == 4 ? "arm64" : "x86_64"], state: state))
         }
         // Two always-free hosts, so a cycle can borrow a spare.
-        hosts.append(MigFleet.host("spare0", cpu: 32, mem: 128, zone: "a", labels: ["rack": "r0", "arch": "x86_64"]))
-        hosts.append(MigFleet.host("spare1", cpu: 32, mem: 128, zone: "b", labels: ["rack": "r1", "arch": "x86_64"]))
-        let spares = [hostCount, hostCount + 1]
+        if spares {
+            hosts.append(MigFleet.host("spare0", cpu: 32, mem: 128, zone: "a", labels: ["rack": "r0", "arch": "x86_64"]))
+            hosts.append(MigFleet.host("spare1", cpu: 32, mem: 128, zone: "b", labels: ["rack": "r1", "arch": "x86_64"]))
+        }
         var services = [Service]()
         let packages = ["web", "redis", "analytics", "queue"]
         for s in 0..<serviceCount {
@@ -100,7 +103,6 @@ enum RandomFleet {
             }
             return packOrder
         }, skip: { _ in false }, pinned: nil)
-        _ = spares
         // A running instance the target cannot place would keep running and crowd the target:
         // treat it as not running (the kept-instance rule has its own test).
         let adjusted: [Int?] = current.indices.map { current[$0] >= 0 && target[$0] >= 0 ? current[$0] : nil }

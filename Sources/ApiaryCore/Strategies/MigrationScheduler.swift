@@ -2,11 +2,16 @@
 public struct MigrationOptions: Sendable, Hashable {
     /// Route one instance of a deadlocked cycle of moves through a free host when one exists.
     public var useSpareHosts: Bool
+    /// Break a deadlocked cycle of moves without a spare host: two instances that swap hosts
+    /// both stay where they run, or one blocked instance goes to another host the target keeps
+    /// on, whenever the final placement stays valid (see `MigrationScheduler`).
+    public var retargetBlockedMoves: Bool
     /// Safety valve on the number of waves (a broken invariant, not an expected outcome).
     public var maxWaves: Int
 
-    public init(useSpareHosts: Bool = true, maxWaves: Int = 100_000) {
+    public init(useSpareHosts: Bool = true, retargetBlockedMoves: Bool = true, maxWaves: Int = 100_000) {
         self.useSpareHosts = useSpareHosts
+        self.retargetBlockedMoves = retargetBlockedMoves
         self.maxWaves = maxWaves
     }
 }
@@ -23,19 +28,26 @@ public struct MigrationSchedule: Sendable, Hashable {
     /// Instances that run now but that the target leaves unplaced: they keep running where
     /// they are (a migration never stops a running instance without a replacement).
     public var kept: [Int]
-    /// Host of each instance after the last wave, or -1 when it does not run.
+    /// Instances that end on another host than their target to break a cycle of moves
+    /// (ascending): sent to another host the target keeps on, or left where they run when two
+    /// blocked moves swap hosts. Either way the final placement passes the placement rules
+    /// whenever the target does, and uses no host the target does not.
+    public var retargeted: [Int]
+    /// Host of each instance after the last wave, or -1 when it does not run: the target,
+    /// except for `retargeted` instances, `kept` ones and those of `unscheduled` moves.
     public var finalAssignment: [Int]
     /// One line per notable event (spare host used, moves left unscheduled, instances kept).
     public var notes: [String]
 
     public init(
         waves: [[Move]] = [], spareHosts: [Int] = [], unscheduled: [Move] = [], kept: [Int] = [],
-        finalAssignment: [Int] = [], notes: [String] = []
+        retargeted: [Int] = [], finalAssignment: [Int] = [], notes: [String] = []
     ) {
         self.waves = waves
         self.spareHosts = spareHosts
         self.unscheduled = unscheduled
         self.kept = kept
+        self.retargeted = retargeted
         self.finalAssignment = finalAssignment
         self.notes = notes
     }
@@ -48,7 +60,8 @@ public struct MigrationSchedule: Sendable, Hashable {
         return seen.count
     }
 
-    /// True when the waves end exactly at the target.
+    /// True when every move was scheduled: the waves end at `finalAssignment`, which is the
+    /// target except for `retargeted` instances (and `kept` ones, which run where they did).
     public var isComplete: Bool { unscheduled.isEmpty }
 }
 
@@ -69,17 +82,26 @@ public struct MigrationSchedule: Sendable, Hashable {
 ///   except an instance routed through a declared spare host: A→spare, later spare→B.
 ///
 /// Construction is greedy: each wave takes pending moves largest first whenever the rules allow.
-/// When a wave would be empty, the remaining moves block each other (a cycle): one instance is
-/// moved to a spare host (an active host empty before and after), which frees room for the
-/// cycle to proceed. Without a usable spare the remaining moves are returned as `unscheduled`
-/// and no invalid wave is emitted. A parked instance whose onward move stays unscheduled ends on
+/// When a wave would be empty, the remaining moves block each other (a cycle). It is broken,
+/// in this order, by the first of:
+/// 1. two blocked moves that swap hosts (x: A→B, y: B→A) are dropped, x staying on A and y on
+///    B, when that final placement is valid: two moves fewer, the same hosts on;
+/// 2. one blocked move A→B becomes A→C for a host C that the target already keeps on, that
+///    the instance can reach now, and where the final placement stays valid (capacity, host
+///    rules, selector, domain skew): it runs in the next wave, which frees room on A, at no
+///    extra move and no extra host (`retargeted`, one note each);
+/// 3. one instance is moved to a spare host (an active host empty before and after), which
+///    frees room for the cycle to proceed; it moves on to its target later (one extra move).
+/// The first two need `MigrationOptions.retargetBlockedMoves`, the last `useSpareHosts`.
+/// Otherwise the remaining moves are returned as `unscheduled` and no invalid wave is emitted. A parked instance whose onward move stays unscheduled ends on
 /// its spare host, which is then an ordinary destination; when another instance passes through
 /// that host, the schedule is rebuilt without parking the stranded instance, so every declared
 /// spare host is empty at the end.
 ///
 /// Instances the target leaves unplaced but that run now are kept where they run (`kept`).
 ///
-/// - Complexity: O(W · M · (D + K)) for W waves, M moves, D dimensions, K spread domains.
+/// - Complexity: O(W · M · (D + K)) for W waves, M moves, D dimensions, K spread domains,
+///   plus O(M · (H · D + M)) per broken cycle for H hosts (the search for a host to retarget to).
 public enum MigrationScheduler {
 
     /// Permutes instance numbers within each service so that as many instances as possible
@@ -216,7 +238,21 @@ public enum MigrationScheduler {
         var domainCount: [[Int]]
         /// Where each instance runs now (between waves), -1 not running.
         var location: [Int]
-        let target: [Int]
+        /// Where each instance runs before the migration, -1 not running.
+        let start: [Int]
+        /// Host each instance goes to; a retargeted instance's entry changes.
+        var target: [Int]
+        /// The placement after the migration if every move runs (target, kept instances where
+        /// they run): load per host and dimension, copies per service / package name, exclusive
+        /// and all copies per host, and instances the target puts on each host.
+        var finalLoad: [Int64]
+        var finalSvcCount: [[Int: Int]]
+        var finalPkgCount: [[Int: Int]]
+        var finalExclusive: [Int]
+        var finalTotal: [Int]
+        var targetCount: [Int]
+        /// Per domain-spread service: replicas per domain id in the final placement.
+        var finalDomainCount: [[Int]]
 
         init(problem: Problem, current: [Int?], target: [Int]) {
             self.problem = problem
@@ -279,13 +315,73 @@ public enum MigrationScheduler {
             domainCount = problem.services.indices.map { s in
                 problem.services[s].spread.isDomainBalanced ? [Int](repeating: 0, count: dOf[s].max().map { $0 + 1 } ?? 0) : []
             }
+            finalLoad = [Int64](repeating: 0, count: hostCount * dims)
+            finalSvcCount = Array(repeating: [:], count: hostCount)
+            finalPkgCount = Array(repeating: [:], count: hostCount)
+            finalExclusive = [Int](repeating: 0, count: hostCount)
+            finalTotal = [Int](repeating: 0, count: hostCount)
+            targetCount = [Int](repeating: 0, count: hostCount)
+            finalDomainCount = problem.services.indices.map { s in
+                problem.services[s].spread.isDomainBalanced ? [Int](repeating: 0, count: dOf[s].max().map { $0 + 1 } ?? 0) : []
+            }
             location = current.map { $0 ?? -1 }
+            start = location
             for i in 0..<current.count {
                 guard let h = current[i] else { continue }
                 addCopy(service: serviceOf[i], host: h)
                 let s = serviceOf[i]
                 if !domainCount[s].isEmpty, domainOfHost[s][h] >= 0 { domainCount[s][domainOfHost[s][h]] += 1 }
             }
+            for i in 0..<target.count {
+                if target[i] >= 0 {
+                    targetCount[target[i]] += 1
+                    addFinal(service: serviceOf[i], host: target[i], sign: 1)
+                } else if let h = current[i] {
+                    addFinal(service: serviceOf[i], host: h, sign: 1)
+                }
+            }
+        }
+
+        /// Adds (`sign` 1) or removes (-1) one instance of `s` on `h` in the final placement.
+        mutating func addFinal(service s: Int, host h: Int, sign: Int) {
+            if !finalDomainCount[s].isEmpty, domainOfHost[s][h] >= 0 { finalDomainCount[s][domainOfHost[s][h]] += sign }
+            for d in 0..<dims { finalLoad[h * dims + d] += Int64(sign) * req[s * dims + d] }
+            let c = finalSvcCount[h][s, default: 0] + sign
+            finalSvcCount[h][s] = c == 0 ? nil : c
+            let p = finalPkgCount[h][pkgOf[s], default: 0] + sign
+            finalPkgCount[h][pkgOf[s]] = p == 0 ? nil : p
+            if problem.services[s].exclusive { finalExclusive[h] += sign }
+            finalTotal[h] += sign
+        }
+
+        /// True when moving one replica of a domain-spread service from `from` to `to` in the
+        /// final placement keeps its skew at most 1 (or no worse than it is, when above 1).
+        func finalSpreadAllows(service s: Int, from: Int, to: Int) -> Bool {
+            let a = domainOfHost[s][from]
+            let b = domainOfHost[s][to]
+            guard b >= 0 else { return false }
+            if a == b { return true }
+            var counts = finalDomainCount[s]
+            if a >= 0 { counts[a] -= 1 }
+            counts[b] += 1
+            return skew(s, counts) <= max(1, skew(s, finalDomainCount[s]))
+        }
+
+        /// True when the final placement stays valid with one more instance of `s` on `h`:
+        /// an active host, the selector, capacity, spread = host, package name (Habitat) and
+        /// exclusivity. Domain spread is the caller's (`finalSpreadAllows`).
+        func finalAccepts(service s: Int, host h: Int) -> Bool {
+            let svc = problem.services[s]
+            guard problem.hosts[h].state == .active, SpreadRules.selectorMatches(problem.hosts[h], svc) else { return false }
+            for d in 0..<dims where finalLoad[h * dims + d] + req[s * dims + d] > usable[h * dims + d] { return false }
+            if svc.spread == .host, finalSvcCount[h][s, default: 0] > 0 { return false }
+            if problem.onePackageNamePerHost, finalPkgCount[h][pkgOf[s], default: 0] > 0 { return false }
+            if svc.exclusive {
+                if finalTotal[h] - finalSvcCount[h][s, default: 0] > 0 { return false }
+            } else if finalExclusive[h] > 0 {
+                return false
+            }
+            return true
         }
 
         mutating func addCopy(service s: Int, host h: Int) {
@@ -404,6 +500,7 @@ public enum MigrationScheduler {
             }
             var sparesUsed = [Int]()
             var viaSpare = neverPark
+            var retargeted = [Int]()
 
             var waves = [[Move]]()
             var unscheduled = [Move]()
@@ -446,7 +543,48 @@ public enum MigrationScheduler {
                 touched.removeAll(keepingCapacity: true)
 
                 if wave.isEmpty {
-                    // Deadlock: every remaining move waits for another. Park one instance on a spare.
+                    // Deadlock: every remaining move waits for another. Two instances that swap
+                    // hosts stay where they run (two moves fewer), or one instance goes to
+                    // another host the target keeps on: it moves in the next wave (it can arrive
+                    // now) at no extra move, unlike through a spare host. The targets change
+                    // with the final placement kept valid.
+                    if options.retargetBlockedMoves, let (i, j) = pickStayingPair(pending: rest) {
+                        let x = rest[i], y = rest[j]
+                        for (m, other) in [(x, y), (y, x)] {
+                            let s = serviceOf[m.instance]
+                            addFinal(service: s, host: m.to, sign: -1)
+                            addFinal(service: s, host: other.to, sign: 1)
+                            target[m.instance] = m.from!
+                            retargeted.append(m.instance)
+                        }
+                        let sx = serviceOf[x.instance], sy = serviceOf[y.instance]
+                        notes.append(
+                            "before wave \(waves.count + 1): \(problem.services[sx].name)[\(x.instance - problem.instanceOffset[sx])] "
+                                + "stays on \(problem.hosts[x.from!].name) and \(problem.services[sy].name)[\(y.instance - problem.instanceOffset[sy])] "
+                                + "on \(problem.hosts[y.from!].name) instead of swapping hosts, which no wave can do")
+                        rest.remove(at: max(i, j))
+                        rest.remove(at: min(i, j))
+                        pending = rest
+                        continue
+                    }
+                    if options.retargetBlockedMoves, let (index, host) = pickRetarget(pending: rest) {
+                        let m = rest[index]
+                        let s = serviceOf[m.instance]
+                        addFinal(service: s, host: m.to, sign: -1)
+                        addFinal(service: s, host: host, sign: 1)
+                        targetCount[m.to] -= 1
+                        targetCount[host] += 1
+                        target[m.instance] = host
+                        rest[index] = Move(instance: m.instance, from: m.from, to: host)
+                        retargeted.append(m.instance)
+                        notes.append(
+                            "wave \(waves.count + 1): \(problem.services[s].name)[\(m.instance - problem.instanceOffset[s])] "
+                                + "goes to \(problem.hosts[host].name) instead of \(problem.hosts[m.to].name) "
+                                + "to break a cycle of moves")
+                        pending = rest
+                        continue
+                    }
+                    // Otherwise park one instance on a spare.
                     guard options.useSpareHosts,
                         let (index, spare) = pickSpare(
                             pending: rest, candidates: spareCandidates, viaSpare: viaSpare, size: size)
@@ -498,8 +636,121 @@ public enum MigrationScheduler {
             let stranded = unscheduled.compactMap { m in m.from.flatMap { passedThrough.contains($0) ? m.instance : nil } }
             let schedule = MigrationSchedule(
                 waves: waves, spareHosts: passedThrough.sorted(), unscheduled: unscheduled, kept: kept,
-                finalAssignment: location, notes: notes)
+                retargeted: retargeted.sorted(), finalAssignment: location, notes: notes)
             return (schedule, stranded)
+        }
+
+        /// Two blocked moves that swap hosts (x: A→B, y: B→A, both running where the migration
+        /// found them) whose instances may both stay where they run: the final placement with x
+        /// on A and y on B instead is valid (`finalAccepts`, domain skew). A and B stay in the
+        /// target and two moves fewer run. The first such pair in `pending` order.
+        ///
+        /// - Complexity: O(M) for M blocked moves, plus the checks of each pair found.
+        mutating func pickStayingPair(pending: [Move]) -> (Int, Int)? {
+            var byRoute = [Int64: [Int]]()
+            for (k, m) in pending.enumerated() {
+                guard let a = m.from, a == start[m.instance] else { continue }
+                byRoute[Int64(a) << 32 | Int64(m.to), default: []].append(k)
+            }
+            for (i, x) in pending.enumerated() {
+                guard let a = x.from, a == start[x.instance] else { continue }
+                let b = x.to
+                guard let back = byRoute[Int64(b) << 32 | Int64(a)] else { continue }
+                for j in back {
+                    let y = pending[j]
+                    let sx = serviceOf[x.instance], sy = serviceOf[y.instance]
+                    // Final placement without x on B and y on A, then x back on A, y back on B.
+                    addFinal(service: sx, host: b, sign: -1)
+                    addFinal(service: sy, host: a, sign: -1)
+                    var ok = finalAccepts(service: sx, host: a)
+                        && (finalDomainCount[sx].isEmpty || finalSpreadStays(service: sx, from: b, to: a))
+                    if ok {
+                        addFinal(service: sx, host: a, sign: 1)
+                        ok = finalAccepts(service: sy, host: b)
+                            && (finalDomainCount[sy].isEmpty || finalSpreadStays(service: sy, from: a, to: b))
+                        addFinal(service: sx, host: a, sign: -1)
+                    }
+                    addFinal(service: sx, host: b, sign: 1)
+                    addFinal(service: sy, host: a, sign: 1)
+                    if ok { return (i, j) }
+                }
+            }
+            return nil
+        }
+
+        /// `finalSpreadAllows` for a replica already taken out of `from` in the final counts.
+        func finalSpreadStays(service s: Int, from: Int, to: Int) -> Bool {
+            let a = domainOfHost[s][from]
+            let b = domainOfHost[s][to]
+            guard b >= 0 else { return false }
+            var before = finalDomainCount[s]
+            if a >= 0 { before[a] += 1 }
+            if a == b { return true }
+            var after = finalDomainCount[s]
+            after[b] += 1
+            return skew(s, after) <= max(1, skew(s, before))
+        }
+
+        /// Picks a blocked move to send to another host, and that host, or nil when none can go.
+        ///
+        /// The host C for a move of instance x (service s) from A to B: C ≠ A, B (nor where x
+        /// ran before the migration, when x is parked on a spare host) is active and
+        /// already in the target (an instance goes there), x can arrive on C now and the domain
+        /// spread allows A→C after the wave, and the final placement stays valid with x on C
+        /// instead of B (`finalAccepts`, and for a zone/label-spread service a final skew of at
+        /// most 1, which holds whenever C is in B's domain). Among the hosts, the most slack
+        /// left in the final placement (smallest share of a dimension free), then the lowest
+        /// index.
+        /// Moves are tried by how many blocked moves into A could arrive once x has left A, then
+        /// by how many blocked moves go to A, then by instance number; the first that has a host
+        /// is taken.
+        ///
+        /// - Complexity: O(M · (H · D + M)) for M blocked moves, H hosts, D dimensions.
+        mutating func pickRetarget(pending: [Move]) -> (Int, Int)? {
+            var intoHost = [Int: [Int]]()  // host -> indices of moves going there
+            for (k, m) in pending.enumerated() { intoHost[m.to, default: []].append(k) }
+            var targetHosts = [Int]()
+            for h in 0..<hostCount where targetCount[h] > 0 && problem.hosts[h].state == .active { targetHosts.append(h) }
+            // Unblocked count per move: take x off A, see which moves into A can arrive, put x back.
+            var order = [(index: Int, unblocks: Int, wanted: Int)]()
+            order.reserveCapacity(pending.count)
+            for (k, m) in pending.enumerated() {
+                var unblocks = 0
+                let into = m.from.flatMap { intoHost[$0] } ?? []
+                if let a = m.from, !into.isEmpty {
+                    let s = serviceOf[m.instance]
+                    removeCopy(service: s, host: a)
+                    for j in into where canArrive(service: serviceOf[pending[j].instance], host: a) { unblocks += 1 }
+                    addCopy(service: s, host: a)
+                }
+                order.append((k, unblocks, into.count))
+            }
+            order.sort { a, b in
+                if a.unblocks != b.unblocks { return a.unblocks > b.unblocks }
+                if a.wanted != b.wanted { return a.wanted > b.wanted }
+                return pending[a.index].instance < pending[b.index].instance
+            }
+            for entry in order {
+                let m = pending[entry.index]
+                let s = serviceOf[m.instance]
+                let balanced = !domainCount[s].isEmpty
+                let limit = balanced ? max(1, skew(s, domainCount[s])) : 0
+                var best: (host: Int, slack: Double)?
+                // Not back where x ran before the migration (a parked x would cancel its move).
+                for c in targetHosts where c != m.to && c != m.from && c != start[m.instance] {
+                    if balanced && !finalSpreadAllows(service: s, from: m.to, to: c) { continue }
+                    guard finalAccepts(service: s, host: c), canArrive(service: s, host: c) else { continue }
+                    if balanced && !spreadAllows(service: s, from: m.from, to: c, limit: limit) { continue }
+                    var slack = Double.infinity
+                    for d in 0..<dims where usable[c * dims + d] > 0 {
+                        let free = usable[c * dims + d] - finalLoad[c * dims + d] - req[s * dims + d]
+                        slack = min(slack, Double(free) / Double(usable[c * dims + d]))
+                    }
+                    if best == nil || slack > best!.slack { best = (c, slack) }
+                }
+                if let best { return (entry.index, best.host) }
+            }
+            return nil
         }
 
         /// Picks the blocked move whose departure most likely unblocks others, and a spare host
