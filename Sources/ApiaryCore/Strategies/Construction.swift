@@ -11,6 +11,8 @@ struct Construction {
     let order: [Int]
     /// First fit considers only this many positions before the frontier (0: all hosts).
     let window: Int
+    /// Whether each service is exclusive.
+    let exclusive: [Bool]
 
     init(problem: Problem, index: ProblemIndex, scales: Scales, order: [Int]) {
         window = problem.instanceCount > 20_000 ? 512 : 0
@@ -18,6 +20,23 @@ struct Construction {
         self.index = index
         self.scales = scales
         self.order = order
+        exclusive = problem.services.map(\.exclusive)
+    }
+
+    /// Services by decreasing sort weight under `key` (ties: lower index first), exclusive
+    /// ones or the others.
+    func sorted(key: Scales.SortKey, jitter: [Double]?, exclusive wanted: Bool) -> [Int] {
+        let dims = index.dimensionCount
+        var keyed = [(Double, Int)]()
+        keyed.reserveCapacity(problem.services.count)
+        index.requestFlat.withUnsafeBufferPointer { flat in
+            for s in problem.services.indices where exclusive[s] == wanted {
+                let w = scales.weight(UnsafeBufferPointer(rebasing: flat[(s * dims)..<((s + 1) * dims)]), key)
+                keyed.append((w * (jitter?[s] ?? 1), s))
+            }
+        }
+        keyed.sort { $0.0 != $1.0 ? $0.0 > $1.0 : $0.1 < $1.1 }
+        return keyed.map(\.1)
     }
 
     /// Best fit, as Kubernetes' MostAllocated scores it: each instance goes to the host in use
@@ -28,14 +47,12 @@ struct Construction {
         var state = PlacementState(problem: problem, index: index)
         state.placePinned()
         var trees = TreeSet(order: order, problem: problem)
-        let services = problem.services.indices
-        let exclusive = services.filter { problem.services[$0].exclusive }
-        for s in exclusive { placeExclusive(service: s, state: &state, trees: &trees) }
-        var rest = services.filter { !problem.services[$0].exclusive }
-        if let key {
-            let weights = services.map { scales.weight(problem.services[$0].requests, key) * (jitter?[$0] ?? 1) }
-            rest.sort { weights[$0] != weights[$1] ? weights[$0] > weights[$1] : $0 < $1 }
+        for s in problem.services.indices where exclusive[s] {
+            placeExclusive(service: s, state: &state, trees: &trees)
         }
+        let rest =
+            key.map { sorted(key: $0, jitter: jitter, exclusive: false) }
+            ?? problem.services.indices.filter { !exclusive[$0] }
         let dims = index.dimensionCount
         var open = [Int]()  // hosts in use, in the order they were opened
         var isOpen = [Bool](repeating: false, count: problem.hosts.count)
@@ -88,14 +105,10 @@ struct Construction {
         }
         var trees = TreeSet(order: order, problem: problem)
         // Exclusive tenants first: each takes the host it wastes least of.
-        let services = problem.services.indices
-        let weights = services.map { scales.weight(problem.services[$0].requests, key) * (jitter?[$0] ?? 1) }
-        let exclusive = services.filter { problem.services[$0].exclusive }
-            .sorted { weights[$0] != weights[$1] ? weights[$0] > weights[$1] : $0 < $1 }
-        for s in exclusive { placeExclusive(service: s, state: &state, trees: &trees) }
-        let rest = services.filter { !problem.services[$0].exclusive }
-            .sorted { weights[$0] != weights[$1] ? weights[$0] > weights[$1] : $0 < $1 }
-        for s in rest {
+        for s in sorted(key: key, jitter: jitter, exclusive: true) {
+            placeExclusive(service: s, state: &state, trees: &trees)
+        }
+        for s in sorted(key: key, jitter: jitter, exclusive: false) {
             for i in problem.instanceOffset[s]..<problem.instanceOffset[s + 1]
             where state.assignment[i] < 0 && index.pinnedHost[i] != ProblemIndex.excluded {
                 // Construction only adds load, so once an instance of a service finds no host,
@@ -109,28 +122,37 @@ struct Construction {
     @discardableResult
     func placeFirstFit(instance i: Int, service s: Int, state: inout PlacementState, trees: inout TreeSet) -> Bool {
         let t = trees.tree(forService: s, state: state)
-        let frontier = trees.frontier[t]
-        let found = index.requestFlat.withUnsafeBufferPointer { all -> Int? in
-            let req = UnsafeBufferPointer(rebasing: all[(s * index.dimensionCount)..<((s + 1) * index.dimensionCount)])
-            // Per-dimension maxima prune poorly once many hosts are nearly full in different
-            // dimensions, so on large inputs first fit looks only at the most recently opened
-            // hosts (a window in priority order; older hosts are nearly full anyway) and the
-            // improvement phase revisits the rest.
-            let accept: (Int) -> Bool = { h in state.rejection(service: s, host: h) == nil }
+        guard let pos = firstFit(service: s, tree: trees.trees[t], frontier: trees.frontier[t], state: state) else {
+            return false
+        }
+        trees.frontier[t] = max(trees.frontier[t], pos + 1)
+        let h = trees.trees[t].hosts[pos]
+        state.place(i, on: h)
+        trees.refresh(host: h, state: state)
+        return true
+    }
+
+    /// Position in `tree` of the host first fit picks for service `s`, or `nil`.
+    /// (`state` is borrowed, not captured by the search's closure, so it is not copied.)
+    private func firstFit(service s: Int, tree: HostTree, frontier: Int, state: PlacementState) -> Int? {
+        let dims = index.dimensionCount
+        return index.requestFlat.withUnsafeBufferPointer { all -> Int? in
+            let req = UnsafeBufferPointer(rebasing: all[(s * dims)..<((s + 1) * dims)])
+            // Per-dimension maxima can prune poorly when many hosts are nearly full in
+            // different dimensions, so on large inputs a search that visits too many nodes
+            // gives up and first fit looks only at the most recently opened hosts (a window in
+            // priority order; older hosts are nearly full anyway) and the improvement phase
+            // revisits the rest.
             var budget = window > 0 ? TreeSet.searchBudget : Int.max
-            if let pos = trees.trees[t].first(covering: req, budget: &budget, where: accept) { return pos }
+            if let pos = tree.first(covering: req, budget: &budget, where: { h in state.rejection(service: s, host: h) == nil }) {
+                return pos
+            }
             guard budget < 0 else { return nil }
             var unlimited = Int.max
-            return trees.trees[t].first(from: max(0, frontier - window), covering: req, budget: &unlimited, where: accept)
+            return tree.first(from: max(0, frontier - window), covering: req, budget: &unlimited) { h in
+                state.rejection(service: s, host: h) == nil
+            }
         }
-        if let pos = found {
-            trees.frontier[t] = max(trees.frontier[t], pos + 1)
-            let h = trees.trees[t].hosts[pos]
-            state.place(i, on: h)
-            trees.refresh(host: h, state: state)
-            return true
-        }
-        return false
     }
 
     func placeExclusive(service s: Int, state: inout PlacementState, trees: inout TreeSet) {
@@ -173,6 +195,10 @@ struct TreeSet {
 
     /// Smallest request per dimension over all services (see `HostTree.floor`).
     let floor: [Int64]
+    /// Band edges of the trees' key dimension: quantiles of the requests in dimension 0.
+    let edges: [Int64]
+    /// Bands per tree (see `HostTree`).
+    static let bands = 32
 
     init(order: [Int], problem: Problem) {
         self.order = order
@@ -182,6 +208,15 @@ struct TreeSet {
             for d in floor.indices { floor[d] = min(floor[d], svc.requests[d]) }
         }
         self.floor = floor.map { $0 == Int64.max ? 0 : $0 }
+        var edges = [Int64]()
+        if problem.dimensions.count >= 2 {
+            let sizes = problem.services.filter { $0.count > 0 }.map { $0.requests[0] }.sorted()
+            for k in 1..<Self.bands where !sizes.isEmpty {
+                let x = sizes[k * sizes.count / Self.bands]
+                if x > 0, x > (edges.last ?? 0) { edges.append(x) }
+            }
+        }
+        self.edges = edges
         treeOfService = Array(repeating: -1, count: problem.services.count)
         memberships = Array(repeating: [], count: problem.hosts.count)
     }
@@ -189,6 +224,10 @@ struct TreeSet {
     mutating func tree(forService s: Int, state: PlacementState) -> Int {
         if treeOfService[s] >= 0 { return treeOfService[s] }
         let selector = problem.services[s].selector
+        if selector.isEmpty, let t = treeOfSelector[""] {
+            treeOfService[s] = t
+            return t
+        }
         let signature = selector.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         if let t = treeOfSelector[signature] {
             treeOfService[s] = t
@@ -196,7 +235,7 @@ struct TreeSet {
         }
         let hosts = order.filter { ProblemIndex.matches(selector: selector, labels: problem.hosts[$0].labels) }
         let t = trees.count
-        trees.append(HostTree(hosts: hosts, dims: state.index.dimensionCount, floor: floor) { h, d in state.free(h, d) })
+        trees.append(HostTree(hosts: hosts, dims: state.index.dimensionCount, floor: floor, edges: edges) { h, d in state.free(h, d) })
         for (pos, h) in hosts.enumerated() { memberships[h].append((t, pos)) }
         frontier.append(hosts.lastIndex { state.hostCount[$0] > 0 }.map { $0 + 1 } ?? 0)
         treeOfSelector[signature] = t
@@ -205,7 +244,8 @@ struct TreeSet {
     }
 
     mutating func refresh(host h: Int, state: PlacementState) {
-        for (t, pos) in memberships[h] {
+        for m in memberships[h].indices {
+            let (t, pos) = memberships[h][m]
             trees[t].update(position: pos) { d in state.free(h, d) }
         }
     }
