@@ -132,9 +132,9 @@ struct HostTree: Sendable {
         }
     }
 
-    /// Sets the free capacity of the host at leaf `pos`.
-    mutating func update(position pos: Int, free: (Int) -> Int64) {
-        setLeaf(pos, free: free)
+    /// Sets the free capacity of the host at leaf `pos` (one value per dimension).
+    mutating func update(position pos: Int, free: [Int64]) {
+        setLeaf(pos) { d in free[d] }
         // Ancestors change only while their maxima do.
         var node = (size + pos) >> 1
         while node >= 1, pull(node) { node >>= 1 }
@@ -150,39 +150,53 @@ struct HostTree: Sendable {
         from start: Int = 0, covering request: UnsafeBufferPointer<Int64>, budget: inout Int,
         where accept: (Int) -> Bool
     ) -> Int? {
-        guard start < hosts.count else { return nil }
+        var search = search(from: start, covering: request)
+        while let pos = next(&search, covering: request, budget: &budget) {
+            if accept(hosts[pos]) { return pos }
+        }
+        return nil
+    }
+
+    /// Where a depth-first, left-to-right search stands: `node` covers leaves lo..<lo+width.
+    struct Search {
+        fileprivate var node = 1
+        fileprivate var lo = 0
+        fileprivate var width: Int
+        fileprivate let start: Int
+        /// Offset of the request's band within a node's values.
+        fileprivate let offset: Int
+        /// The search stopped at a leaf it returned: resume past it.
+        fileprivate var resume = false
+        fileprivate var done: Bool
+    }
+
+    /// A search for leaves at or after `start` that cover `request` (see `next`).
+    func search(from start: Int = 0, covering request: UnsafeBufferPointer<Int64>) -> Search {
+        Search(
+            width: size, start: start, offset: (dims > 0 ? band(request[0]) : 0) * dims,
+            done: start >= hosts.count)
+    }
+
+    /// The next leaf position, in order, whose free capacity covers `request`, or `nil` when
+    /// there is none or `budget` (nodes visited, counted across calls) ran out (then < 0).
+    /// Callers test the host themselves and call again to go on: `first(from:covering:budget:where:)`
+    /// with the test inlined, and no closure capturing what the test reads.
+    func next(_ search: inout Search, covering request: UnsafeBufferPointer<Int64>, budget: inout Int) -> Int? {
+        if search.done { return nil }
         let dims = dims
         let count = hosts.count
         let size = size
         let stride = stride
-        let offset = (dims > 0 ? band(request[0]) : 0) * dims
-        // Depth-first, left to right, without recursion: `node` covers leaves lo..<lo+width.
-        return maxFree.withUnsafeBufferPointer { m -> Int? in
+        let start = search.start
+        let offset = search.offset
+        var node = search.node
+        var lo = search.lo
+        var width = search.width
+        var resume = search.resume
+        let found: Int? = maxFree.withUnsafeBufferPointer { m -> Int? in
             leafFree.withUnsafeBufferPointer { f -> Int? in
-                hosts.withUnsafeBufferPointer { hostAt -> Int? in
-                    var node = 1
-                    var lo = 0
-                    var width = size
-                    while true {
-                        budget -= 1
-                        if budget < 0 { return nil }
-                        var enter = lo + width > start
-                        if enter {
-                            let o = node < size ? node * stride + offset : lo * dims
-                            let values = node < size ? m : f
-                            for d in 0..<dims where values[o + d] < request[d] {
-                                enter = false
-                                break
-                            }
-                        }
-                        if enter {
-                            if width > 1 {
-                                node <<= 1
-                                width >>= 1
-                                continue
-                            }
-                            if lo < count && accept(hostAt[lo]) { return lo }
-                        }
+                while true {
+                    if resume {
                         // Next subtree to the right: climb while this is a right child.
                         while node & 1 == 1 {
                             if node == 1 { return nil }
@@ -192,9 +206,36 @@ struct HostTree: Sendable {
                         }
                         node += 1
                         lo += width
+                        resume = false
                     }
+                    budget -= 1
+                    if budget < 0 { return nil }
+                    var enter = lo + width > start
+                    if enter {
+                        let o = node < size ? node * stride + offset : lo * dims
+                        let values = node < size ? m : f
+                        for d in 0..<dims where values[o + d] < request[d] {
+                            enter = false
+                            break
+                        }
+                    }
+                    if enter {
+                        if width > 1 {
+                            node <<= 1
+                            width >>= 1
+                            continue
+                        }
+                        if lo < count { return lo }
+                    }
+                    resume = true
                 }
             }
         }
+        search.node = node
+        search.lo = lo
+        search.width = width
+        search.resume = true
+        if found == nil { search.done = true }
+        return found
     }
 }

@@ -13,6 +13,8 @@ struct Construction {
     let window: Int
     /// Whether each service is exclusive.
     let exclusive: [Bool]
+    /// `TreeSet.bounds(problem)`.
+    let treeBounds: (floor: [Int64], edges: [Int64])
 
     init(problem: Problem, index: ProblemIndex, scales: Scales, order: [Int]) {
         window = problem.instanceCount > 20_000 ? 512 : 0
@@ -21,6 +23,7 @@ struct Construction {
         self.scales = scales
         self.order = order
         exclusive = problem.services.map(\.exclusive)
+        treeBounds = TreeSet.bounds(problem)
     }
 
     /// Services by decreasing sort weight under `key` (ties: lower index first), exclusive
@@ -46,7 +49,7 @@ struct Construction {
     func runBestFit(key: Scales.SortKey?, jitter: [Double]? = nil) -> (PlacementState, TreeSet) {
         var state = PlacementState(problem: problem, index: index)
         state.placePinned()
-        var trees = TreeSet(order: order, problem: problem)
+        var trees = TreeSet(order: order, problem: problem, bounds: treeBounds)
         for s in problem.services.indices where exclusive[s] {
             placeExclusive(service: s, state: &state, trees: &trees)
         }
@@ -103,7 +106,7 @@ struct Construction {
             state = PlacementState(problem: problem, index: index)
             state.placePinned()
         }
-        var trees = TreeSet(order: order, problem: problem)
+        var trees = TreeSet(order: order, problem: problem, bounds: treeBounds)
         // Exclusive tenants first: each takes the host it wastes least of.
         for s in sorted(key: key, jitter: jitter, exclusive: true) {
             placeExclusive(service: s, state: &state, trees: &trees)
@@ -119,12 +122,10 @@ struct Construction {
         return (state, trees)
     }
 
-    @discardableResult
+    @discardableResult @inline(never)
     func placeFirstFit(instance i: Int, service s: Int, state: inout PlacementState, trees: inout TreeSet) -> Bool {
         let t = trees.tree(forService: s, state: state)
-        guard let pos = firstFit(service: s, tree: trees.trees[t], frontier: trees.frontier[t], state: state) else {
-            return false
-        }
+        guard let pos = firstFit(service: s, trees: trees, tree: t, state: state) else { return false }
         trees.frontier[t] = max(trees.frontier[t], pos + 1)
         let h = trees.trees[t].hosts[pos]
         state.place(i, on: h)
@@ -132,10 +133,10 @@ struct Construction {
         return true
     }
 
-    /// Position in `tree` of the host first fit picks for service `s`, or `nil`.
-    /// (`state` is borrowed, not captured by the search's closure, so it is not copied.)
-    private func firstFit(service s: Int, tree: HostTree, frontier: Int, state: PlacementState) -> Int? {
+    /// Position in tree `t` of the host first fit picks for service `s`, or `nil`.
+    private func firstFit(service s: Int, trees: TreeSet, tree t: Int, state: PlacementState) -> Int? {
         let dims = index.dimensionCount
+        let tree = trees.trees[t]
         return index.requestFlat.withUnsafeBufferPointer { all -> Int? in
             let req = UnsafeBufferPointer(rebasing: all[(s * dims)..<((s + 1) * dims)])
             // Per-dimension maxima can prune poorly when many hosts are nearly full in
@@ -143,15 +144,20 @@ struct Construction {
             // gives up and first fit looks only at the most recently opened hosts (a window in
             // priority order; older hosts are nearly full anyway) and the improvement phase
             // revisits the rest.
+            // (The host test is written out here rather than passed as a closure: a closure
+            // capturing `state` copies it, retaining every array, on each search.)
             var budget = window > 0 ? TreeSet.searchBudget : Int.max
-            if let pos = tree.first(covering: req, budget: &budget, where: { h in state.rejection(service: s, host: h) == nil }) {
-                return pos
+            var search = tree.search(covering: req)
+            while let pos = tree.next(&search, covering: req, budget: &budget) {
+                if state.rejection(service: s, host: tree.hosts[pos]) == nil { return pos }
             }
             guard budget < 0 else { return nil }
             var unlimited = Int.max
-            return tree.first(from: max(0, frontier - window), covering: req, budget: &unlimited) { h in
-                state.rejection(service: s, host: h) == nil
+            search = tree.search(from: max(0, trees.frontier[t] - window), covering: req)
+            while let pos = tree.next(&search, covering: req, budget: &unlimited) {
+                if state.rejection(service: s, host: tree.hosts[pos]) == nil { return pos }
             }
+            return nil
         }
     }
 
@@ -189,6 +195,10 @@ struct TreeSet {
     /// Nodes one host search may visit before it gives up (see `HostTree.first`).
     static let searchBudget = 1024
     private var treeOfSelector: [String: Int] = [:]
+    /// The tree of services without a selector, once built (-1 before).
+    private var emptySelectorTree = -1
+    /// Free capacity of the host being refreshed, per dimension.
+    private var scratch: [Int64] = []
     private var treeOfService: [Int]
     /// (tree, position) of each host in every tree that contains it.
     private var memberships: [[(Int, Int)]]
@@ -201,33 +211,50 @@ struct TreeSet {
     static let bands = 32
 
     init(order: [Int], problem: Problem) {
+        self.init(order: order, problem: problem, bounds: Self.bounds(problem))
+    }
+
+    /// - Parameter bounds: `TreeSet.bounds(problem)`, computed once for several sets.
+    init(order: [Int], problem: Problem, bounds: (floor: [Int64], edges: [Int64])) {
         self.order = order
         self.problem = problem
-        var floor = [Int64](repeating: Int64.max, count: problem.dimensions.count)
-        for svc in problem.services where svc.count > 0 {
-            for d in floor.indices { floor[d] = min(floor[d], svc.requests[d]) }
-        }
-        self.floor = floor.map { $0 == Int64.max ? 0 : $0 }
-        var edges = [Int64]()
-        if problem.dimensions.count >= 2 {
-            let sizes = problem.services.filter { $0.count > 0 }.map { $0.requests[0] }.sorted()
-            for k in 1..<Self.bands where !sizes.isEmpty {
-                let x = sizes[k * sizes.count / Self.bands]
-                if x > 0, x > (edges.last ?? 0) { edges.append(x) }
-            }
-        }
-        self.edges = edges
+        floor = bounds.floor
+        edges = bounds.edges
         treeOfService = Array(repeating: -1, count: problem.services.count)
         memberships = Array(repeating: [], count: problem.hosts.count)
     }
 
+    /// The trees' floor (smallest request per dimension over services with instances) and
+    /// band edges (quantiles of those services' requests in dimension 0).
+    static func bounds(_ problem: Problem) -> (floor: [Int64], edges: [Int64]) {
+        let dims = problem.dimensions.count
+        var floor = [Int64](repeating: Int64.max, count: dims)
+        var sizes = [Int64]()
+        sizes.reserveCapacity(problem.services.count)
+        problem.services.withUnsafeBufferPointer { services in
+            for s in services.indices where services[s].count > 0 {
+                services[s].requests.values.withUnsafeBufferPointer { r in
+                    for d in 0..<dims { floor[d] = min(floor[d], r[d]) }
+                    if dims >= 2 { sizes.append(r[0]) }
+                }
+            }
+        }
+        sizes.sort()
+        var edges = [Int64]()
+        for k in 1..<Self.bands where !sizes.isEmpty {
+            let x = sizes[k * sizes.count / Self.bands]
+            if x > 0, x > (edges.last ?? 0) { edges.append(x) }
+        }
+        return (floor.map { $0 == Int64.max ? 0 : $0 }, edges)
+    }
+
     mutating func tree(forService s: Int, state: PlacementState) -> Int {
         if treeOfService[s] >= 0 { return treeOfService[s] }
-        let selector = problem.services[s].selector
-        if selector.isEmpty, let t = treeOfSelector[""] {
-            treeOfService[s] = t
-            return t
+        if emptySelectorTree >= 0, problem.services.withUnsafeBufferPointer({ $0[s].selector.isEmpty }) {
+            treeOfService[s] = emptySelectorTree
+            return emptySelectorTree
         }
+        let selector = problem.services[s].selector
         let signature = selector.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         if let t = treeOfSelector[signature] {
             treeOfService[s] = t
@@ -239,14 +266,20 @@ struct TreeSet {
         for (pos, h) in hosts.enumerated() { memberships[h].append((t, pos)) }
         frontier.append(hosts.lastIndex { state.hostCount[$0] > 0 }.map { $0 + 1 } ?? 0)
         treeOfSelector[signature] = t
+        if selector.isEmpty { emptySelectorTree = t }
         treeOfService[s] = t
         return t
     }
 
     mutating func refresh(host h: Int, state: PlacementState) {
+        // Free capacity through an array, not a closure over `state` (which would copy it).
+        let dims = state.index.dimensionCount
+        if scratch.count != dims { scratch = Array(repeating: 0, count: dims) }
+        for d in 0..<dims { scratch[d] = state.free(h, d) }
+        let values = scratch
         for m in memberships[h].indices {
             let (t, pos) = memberships[h][m]
-            trees[t].update(position: pos) { d in state.free(h, d) }
+            trees[t].update(position: pos, free: values)
         }
     }
 }
