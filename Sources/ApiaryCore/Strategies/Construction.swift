@@ -3,7 +3,7 @@
 /// `PlacementState.rejection`, so what comes out is valid (possibly with unplaced instances).
 ///
 /// Hosts are found through segment trees (one per distinct selector) that prune on free
-/// capacity, so a placement costs O(log hosts) when capacity is what binds.
+/// capacity (see `HostTree`), so a placement costs O(log hosts) when capacity is what binds.
 struct Construction {
     let problem: Problem
     let index: ProblemIndex
@@ -11,8 +11,6 @@ struct Construction {
     let order: [Int]
     /// First fit considers only this many positions before the frontier (0: all hosts).
     let window: Int
-    /// Whether each service is exclusive.
-    let exclusive: [Bool]
     /// `TreeSet.bounds(problem)`.
     let treeBounds: (floor: [Int64], edges: [Int64])
 
@@ -22,7 +20,6 @@ struct Construction {
         self.index = index
         self.scales = scales
         self.order = order
-        exclusive = problem.services.map(\.exclusive)
         treeBounds = TreeSet.bounds(problem)
     }
 
@@ -33,7 +30,7 @@ struct Construction {
         var keyed = [(Double, Int)]()
         keyed.reserveCapacity(problem.services.count)
         index.requestFlat.withUnsafeBufferPointer { flat in
-            for s in problem.services.indices where exclusive[s] == wanted {
+            for s in problem.services.indices where index.isExclusive[s] == wanted {
                 let w = scales.weight(UnsafeBufferPointer(rebasing: flat[(s * dims)..<((s + 1) * dims)]), key)
                 keyed.append((w * (jitter?[s] ?? 1), s))
             }
@@ -50,12 +47,12 @@ struct Construction {
         var state = PlacementState(problem: problem, index: index)
         state.placePinned()
         var trees = TreeSet(order: order, problem: problem, bounds: treeBounds)
-        for s in problem.services.indices where exclusive[s] {
+        for s in problem.services.indices where index.isExclusive[s] {
             placeExclusive(service: s, state: &state, trees: &trees)
         }
         let rest =
             key.map { sorted(key: $0, jitter: jitter, exclusive: false) }
-            ?? problem.services.indices.filter { !exclusive[$0] }
+            ?? problem.services.indices.filter { !index.isExclusive[$0] }
         let dims = index.dimensionCount
         var open = [Int]()  // hosts in use, in the order they were opened
         var isOpen = [Bool](repeating: false, count: problem.hosts.count)
@@ -139,11 +136,11 @@ struct Construction {
         let tree = trees.trees[t]
         return index.requestFlat.withUnsafeBufferPointer { all -> Int? in
             let req = UnsafeBufferPointer(rebasing: all[(s * dims)..<((s + 1) * dims)])
-            // Per-dimension maxima can prune poorly when many hosts are nearly full in
-            // different dimensions, so on large inputs a search that visits too many nodes
-            // gives up and first fit looks only at the most recently opened hosts (a window in
-            // priority order; older hosts are nearly full anyway) and the improvement phase
-            // revisits the rest.
+            // Pruning can still be poor when many hosts are nearly full in different
+            // dimensions, so on large inputs a search that visits too many nodes gives up and
+            // first fit looks only at the most recently opened hosts (a window in priority
+            // order; older hosts are nearly full anyway) and the improvement phase revisits
+            // the rest.
             // (The host test is written out here rather than passed as a closure: a closure
             // capturing `state` copies it, retaining every array, on each search.)
             var budget = window > 0 ? TreeSet.searchBudget : Int.max
@@ -193,7 +190,7 @@ struct TreeSet {
     /// Per tree, one past the last position where construction placed an instance.
     var frontier: [Int] = []
     /// Nodes one host search may visit before it gives up (see `HostTree.first`).
-    static let searchBudget = 1024
+    static let searchBudget = 4096
     private var treeOfSelector: [String: Int] = [:]
     /// The tree of services without a selector, once built (-1 before).
     private var emptySelectorTree = -1
@@ -250,7 +247,7 @@ struct TreeSet {
 
     mutating func tree(forService s: Int, state: PlacementState) -> Int {
         if treeOfService[s] >= 0 { return treeOfService[s] }
-        if emptySelectorTree >= 0, problem.services.withUnsafeBufferPointer({ $0[s].selector.isEmpty }) {
+        if emptySelectorTree >= 0, !state.index.hasSelector[s] {
             treeOfService[s] = emptySelectorTree
             return emptySelectorTree
         }
