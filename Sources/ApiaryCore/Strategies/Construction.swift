@@ -204,8 +204,13 @@ struct TreeSet {
     let floor: [Int64]
     /// Band edges of the trees' key dimension: quantiles of the requests in dimension 0.
     let edges: [Int64]
-    /// Bands per tree (see `HostTree`).
-    static let bands = 32
+    /// Bands per tree (see `HostTree`): 32, fewer above 65,536 hosts so that a tree's
+    /// staircase stays within about 2^21 values per dimension (32 MiB for two dimensions).
+    static func bands(hosts: Int) -> Int {
+        var size = 1
+        while size < hosts { size <<= 1 }
+        return max(4, min(32, (1 << 21) / size))
+    }
 
     init(order: [Int], problem: Problem) {
         self.init(order: order, problem: problem, bounds: Self.bounds(problem))
@@ -238,8 +243,9 @@ struct TreeSet {
         }
         sizes.sort()
         var edges = [Int64]()
-        for k in 1..<Self.bands where !sizes.isEmpty {
-            let x = sizes[k * sizes.count / Self.bands]
+        let bands = Self.bands(hosts: problem.hosts.count)
+        for k in 1..<bands where !sizes.isEmpty {
+            let x = sizes[k * sizes.count / bands]
             if x > 0, x > (edges.last ?? 0) { edges.append(x) }
         }
         return (floor.map { $0 == Int64.max ? 0 : $0 }, edges)
