@@ -13,16 +13,18 @@
 public enum LowerBounds {
     public static func compute(_ problem: Problem) -> LowerBound {
         let dims = problem.dimensions.count
-        // Hosts that can hold anything at all: active ones, and cordoned ones holding pinned instances.
-        let index = ProblemIndex(problem)
-        let pinnedHosts = Set(index.pinnedHost.filter { $0 >= 0 }.map(Int.init))
+        // Hosts that can hold anything at all: active ones, and cordoned ones holding pinned
+        // instances (those running on a cordoned host, as `ProblemIndex` pins them).
+        var pinnedHosts = Set<Int>()
+        if let current = problem.current {
+            for case let h? in current where problem.hosts[h].state == .cordoned { pinnedHosts.insert(h) }
+        }
         let usableHosts = problem.hosts.indices.filter {
             problem.hosts[$0].state == .active || pinnedHosts.contains($0)
         }
         let placeable = problem.services.indices.map { s in
             usableHosts.contains { h in
-                let host = problem.hosts[h]
-                return ProblemIndex.matches(selector: problem.services[s].selector, labels: host.labels)
+                ProblemIndex.matches(selector: problem.services[s].selector, labels: problem.hosts[h].labels)
                     && problem.services[s].requests.fits(in: problem.usable[h])
             }
         }
@@ -48,11 +50,13 @@ public enum LowerBounds {
         var perPackage = [String: Int]()
         var spreadNeed = 0
         var spreadName = ""
-        var items = [Resources]()
+        // Per dimension, the request of every instance counted (for L2).
+        var sizes = [[Int64]](repeating: [], count: dims)
         for (s, svc) in problem.services.enumerated() where !svc.exclusive && placeable[s] && svc.count > 0 {
-            for _ in 0..<svc.count {
-                total += svc.requests
-                items.append(svc.requests)
+            let requests = svc.requests
+            for d in 0..<dims {
+                for _ in 0..<svc.count { total.values[d] += requests[d] }
+                sizes[d].append(contentsOf: repeatElement(requests[d], count: svc.count))
             }
             if problem.onePackageNamePerHost { perPackage[svc.package.name, default: 0] += svc.count }
             if svc.spread == .host, svc.count > spreadNeed {
@@ -67,7 +71,7 @@ public enum LowerBounds {
             restBound = volume
             restWhy = "\(problem.dimensions[volumeDim].name) volume: \(volume) hosts"
         }
-        let l2 = martelloTothL2(items: items, hosts: usableHosts, problem: problem)
+        let l2 = martelloTothL2(sizes: sizes, hosts: usableHosts, problem: problem)
         if l2.0 > restBound {
             restBound = l2.0
             restWhy = "Martello–Toth L2 on \(problem.dimensions[l2.1].name): \(l2.0) hosts"
@@ -108,43 +112,54 @@ public enum LowerBounds {
     /// Martello–Toth L2 per dimension, valid when all usable hosts have the same capacity in
     /// that dimension: items larger than half a host each need their own host, and the small
     /// ones that cannot join them fill hosts by volume. Maximized over the threshold.
-    /// - Complexity: O(n log n) per dimension.
-    static func martelloTothL2(items: [Resources], hosts: [Int], problem: Problem) -> (Int, Int) {
-        guard let first = hosts.first, !items.isEmpty else { return (0, 0) }
+    /// - Parameter sizes: per dimension, the size of every item.
+    /// - Complexity: O(n log n) per dimension (one sort, then one sweep over the thresholds).
+    static func martelloTothL2(sizes all: [[Int64]], hosts: [Int], problem: Problem) -> (Int, Int) {
+        guard let first = hosts.first else { return (0, 0) }
         var best = (0, 0)
-        for d in problem.dimensions.indices {
+        for d in problem.dimensions.indices where d < all.count {
             let cap = problem.usable[first][d]
             guard cap > 0, hosts.allSatisfy({ problem.usable[$0][d] == cap }) else { continue }
-            let sizes = items.map { $0[d] }.filter { $0 > 0 }.sorted()
+            var sizes = all[d].filter { $0 > 0 }
             if sizes.isEmpty { continue }
-            // Candidate thresholds k: distinct sizes ≤ cap/2, plus 0.
-            var thresholds = Set<Int64>([0])
-            for x in sizes where x <= cap / 2 { thresholds.insert(x) }
-            // Prefix sums over sorted sizes for O(log n) range sums.
-            var prefix = [Int64](repeating: 0, count: sizes.count + 1)
+            sizes.sort()
+            let n = sizes.count
+            // Prefix sums over sorted sizes for O(1) range sums.
+            var prefix = [Int64](repeating: 0, count: n + 1)
             for (i, x) in sizes.enumerated() { prefix[i + 1] = prefix[i] + x }
-            func countBelowOrEqual(_ v: Int64) -> Int {  // number of sizes ≤ v
+            // Number of sizes ≤ v.
+            func countBelowOrEqual(_ v: Int64) -> Int {
                 var lo = 0
-                var hi = sizes.count
+                var hi = n
                 while lo < hi {
                     let m = (lo + hi) / 2
                     if sizes[m] <= v { lo = m + 1 } else { hi = m }
                 }
                 return lo
             }
-            for k in thresholds {
+            let nHalf = countBelowOrEqual(cap / 2)
+            // Thresholds k: 0, then the distinct sizes ≤ cap/2 in increasing order. As k grows,
+            // the count of sizes below k only grows and the count ≤ cap - k only shrinks.
+            var nBelowK = 0  // sizes < k
+            var nLeK1 = countBelowOrEqual(cap)  // sizes ≤ cap - k
+            var k: Int64 = 0
+            while true {
+                while nBelowK < n && sizes[nBelowK] < k { nBelowK += 1 }
+                while nLeK1 > 0 && sizes[nLeK1 - 1] > cap - k { nLeK1 -= 1 }
                 // J1: size > cap - k; J2: cap/2 < size ≤ cap - k; J3: k ≤ size ≤ cap/2.
-                let nLeK1 = countBelowOrEqual(cap - k)
-                let n1 = sizes.count - nLeK1
-                let nHalf = countBelowOrEqual(cap / 2)
+                let n1 = n - nLeK1
                 let n2 = nLeK1 - nHalf
-                let nBelowK = countBelowOrEqual(k - 1)
                 let sumJ3 = prefix[nHalf] - prefix[nBelowK]
                 let sumJ2 = prefix[nLeK1] - prefix[nHalf]
                 let room = Int64(n2) * cap - sumJ2
                 let extra = sumJ3 - room
                 let l = n1 + n2 + (extra > 0 ? Int((extra + cap - 1) / cap) : 0)
                 if l > best.0 { best = (l, d) }
+                // Next threshold: the smallest size > k, while it is ≤ cap/2.
+                var next = nBelowK
+                while next < n && sizes[next] <= k { next += 1 }
+                guard next < nHalf else { break }
+                k = sizes[next]
             }
         }
         return best

@@ -16,9 +16,11 @@ public struct PlacementState: Sendable {
     /// Service index of the exclusive service on each host, or -1.
     public private(set) var exclusiveOwner: [Int32]
     /// (host, service) → instances of the service on the host.
-    private var serviceOnHost: [Int64: Int32]
-    /// (host, package name) → instances of the package name on the host.
-    private var packageOnHost: [Int64: Int32]
+    private var serviceOnHost: PairCounts
+    /// (host, package name) → instances of the package name on the host; kept only when
+    /// services share package names (`ProblemIndex.packageNamesShared`): otherwise these are
+    /// the counts of `serviceOnHost`.
+    private var packageOnHost: PairCounts
     /// Per domain-balanced service: instance count per domain id of its key.
     private var domainLoad: [[Int32]]
     /// Number of hosts holding at least one instance.
@@ -32,8 +34,8 @@ public struct PlacementState: Sendable {
         used = Array(repeating: 0, count: problem.hosts.count * index.dimensionCount)
         hostCount = Array(repeating: 0, count: problem.hosts.count)
         exclusiveOwner = Array(repeating: -1, count: problem.hosts.count)
-        serviceOnHost = [:]
-        packageOnHost = [:]
+        serviceOnHost = PairCounts()
+        packageOnHost = PairCounts()
         domainLoad = problem.services.indices.map { s in
             let key = index.domainKeyOfService[s]
             return key >= 0 ? Array(repeating: 0, count: index.domainCount[Int(key)]) : []
@@ -46,11 +48,12 @@ public struct PlacementState: Sendable {
     // MARK: - Queries
 
     /// Instances of service `s` on host `h`.
-    public func count(ofService s: Int, on h: Int) -> Int { Int(serviceOnHost[Self.pairKey(h, Int32(s))] ?? 0) }
+    public func count(ofService s: Int, on h: Int) -> Int { Int(serviceOnHost[Self.pairKey(h, Int32(s))]) }
 
     /// Instances sharing service `s`'s package name on host `h`.
     public func count(ofPackageOf s: Int, on h: Int) -> Int {
-        Int(packageOnHost[Self.pairKey(h, index.packageNameID[s])] ?? 0)
+        guard index.packageNamesShared else { return count(ofService: s, on: h) }
+        return Int(packageOnHost[Self.pairKey(h, index.packageNameID[s])])
     }
 
     /// Free usable capacity of host `h` in dimension `d`.
@@ -65,14 +68,15 @@ public struct PlacementState: Sendable {
     /// `pinned` admits the host even when cordoned (the instance runs there now).
     /// - Complexity: O(dimensions + selector keys + spread domains)
     public func rejection(service s: Int, host h: Int, pinned: Bool = false, ignoreSkew: Bool = false) -> Rejection? {
-        let host = problem.hosts[h]
-        switch host.state {
+        // Flags come from the index: copying a `Host` or `Service` here cost more than the checks.
+        switch index.hostState[h] {
         case .draining: return .draining
         case .cordoned where !pinned: return .cordoned
         default: break
         }
-        let svc = problem.services[s]
-        for (k, v) in svc.selector where host.labels[k] != v { return .selector(key: k) }
+        if index.hasSelector[s] {
+            for (k, v) in problem.services[s].selector where problem.hosts[h].labels[k] != v { return .selector(key: k) }
+        }
         let key = index.domainKeyOfService[s]
         var domain: Int32 = -1
         if key >= 0 {
@@ -81,9 +85,12 @@ public struct PlacementState: Sendable {
         }
         let owner = exclusiveOwner[h]
         if owner >= 0, owner != Int32(s) { return .exclusive }
-        let mine = count(ofService: s, on: h)
-        if svc.exclusive, Int(hostCount[h]) > mine { return .exclusive }
-        if case .host = svc.spread, mine > 0 { return .spreadHost }
+        let exclusive = index.isExclusive[s]
+        if exclusive || index.spreadsOverHosts[s] {
+            let mine = count(ofService: s, on: h)
+            if exclusive, Int(hostCount[h]) > mine { return .exclusive }
+            if index.spreadsOverHosts[s], mine > 0 { return .spreadHost }
+        }
         if problem.onePackageNamePerHost, count(ofPackageOf: s, on: h) > 0 { return .packageName }
         if domain >= 0, !pinned, !ignoreSkew, !domainAccepts(service: s, domain: domain) { return .spreadSkew }
         let dims = index.dimensionCount
@@ -178,9 +185,9 @@ public struct PlacementState: Sendable {
         for d in 0..<dims { used[base + d] += index.requestFlat[rbase + d] }
         if hostCount[h] == 0 { hostsUsed += 1 }
         hostCount[h] += 1
-        serviceOnHost[Self.pairKey(h, Int32(s)), default: 0] += 1
-        packageOnHost[Self.pairKey(h, index.packageNameID[s]), default: 0] += 1
-        if problem.services[s].exclusive { exclusiveOwner[h] = Int32(s) }
+        serviceOnHost.add(Self.pairKey(h, Int32(s)), 1)
+        if index.packageNamesShared { packageOnHost.add(Self.pairKey(h, index.packageNameID[s]), 1) }
+        if index.isExclusive[s] { exclusiveOwner[h] = Int32(s) }
         let key = index.domainKeyOfService[s]
         if key >= 0 {
             let dom = index.hostDomain[Int(key)][h]
@@ -200,17 +207,9 @@ public struct PlacementState: Sendable {
         for d in 0..<dims { used[base + d] -= index.requestFlat[rbase + d] }
         hostCount[h] -= 1
         if hostCount[h] == 0 { hostsUsed -= 1 }
-        let sk = Self.pairKey(h, Int32(s))
-        let left = serviceOnHost[sk, default: 0] - 1
-        if left == 0 {
-            serviceOnHost.removeValue(forKey: sk)
-            if exclusiveOwner[h] == Int32(s) { exclusiveOwner[h] = -1 }
-        } else {
-            serviceOnHost[sk] = left
-        }
-        let pk = Self.pairKey(h, index.packageNameID[s])
-        let pleft = packageOnHost[pk, default: 0] - 1
-        if pleft == 0 { packageOnHost.removeValue(forKey: pk) } else { packageOnHost[pk] = pleft }
+        let left = serviceOnHost.add(Self.pairKey(h, Int32(s)), -1)
+        if left == 0, exclusiveOwner[h] == Int32(s) { exclusiveOwner[h] = -1 }
+        if index.packageNamesShared { packageOnHost.add(Self.pairKey(h, index.packageNameID[s]), -1) }
         let key = index.domainKeyOfService[s]
         if key >= 0 {
             let dom = index.hostDomain[Int(key)][h]
@@ -232,5 +231,103 @@ public struct PlacementState: Sendable {
             if let r = rejection(service: s, host: h) { tally[r, default: 0] += 1 }
         }
         return tally
+    }
+}
+
+/// Counts per (host, id) pair key, for `PlacementState`: an open-addressing table (linear
+/// probing, backward-shift deletion, a fixed multiplicative hash) instead of a `Dictionary`,
+/// whose per-process seeded hashing dominated placing and checking. Keys are ≥ 0; a count
+/// that drops to 0 removes its key.
+struct PairCounts: Sendable {
+    private var keys: [Int64]
+    private var counts: [Int32]
+    private var mask: Int
+    private var shift: Int
+    private(set) var count = 0
+
+    private static let empty: Int64 = -1
+
+    init() {
+        keys = Array(repeating: Self.empty, count: 16)
+        counts = Array(repeating: 0, count: 16)
+        mask = 15
+        shift = 64 - 4
+    }
+
+    @inline(__always) private func slot(_ key: Int64) -> Int {
+        Int(truncatingIfNeeded: (UInt64(bitPattern: key) &* 0x9E37_79B9_7F4A_7C15) >> UInt64(shift))
+    }
+
+    /// Count of `key` (0 when absent).
+    subscript(key: Int64) -> Int32 {
+        keys.withUnsafeBufferPointer { k in
+            var i = slot(key)
+            while true {
+                let x = k[i]
+                if x == key { return counts[i] }
+                if x == Self.empty { return 0 }
+                i = (i + 1) & mask
+            }
+        }
+    }
+
+    /// Adds `delta` to the count of `key`; returns the new count.
+    @discardableResult
+    mutating func add(_ key: Int64, _ delta: Int32) -> Int32 {
+        var i = slot(key)
+        while true {
+            let x = keys[i]
+            if x == key {
+                let c = counts[i] + delta
+                if c == 0 { remove(at: i) } else { counts[i] = c }
+                return c
+            }
+            if x == Self.empty { break }
+            i = (i + 1) & mask
+        }
+        precondition(delta > 0, "count below zero")
+        keys[i] = key
+        counts[i] = delta
+        count += 1
+        if count * 2 > keys.count { grow() }
+        return delta
+    }
+
+    /// Empties slot `i`, shifting back later entries of its probe run.
+    private mutating func remove(at slot: Int) {
+        var hole = slot
+        var i = slot
+        count -= 1
+        while true {
+            i = (i + 1) & mask
+            let x = keys[i]
+            if x == Self.empty { break }
+            // Move x into the hole unless its home lies cyclically in (hole, i].
+            let home = self.slot(x)
+            let stays = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i)
+            if !stays {
+                keys[hole] = x
+                counts[hole] = counts[i]
+                hole = i
+            }
+        }
+        keys[hole] = Self.empty
+        counts[hole] = 0
+    }
+
+    private mutating func grow() {
+        let oldKeys = keys
+        let oldCounts = counts
+        let capacity = oldKeys.count * 2
+        keys = Array(repeating: Self.empty, count: capacity)
+        counts = Array(repeating: 0, count: capacity)
+        mask = capacity - 1
+        shift -= 1
+        for j in oldKeys.indices where oldKeys[j] != Self.empty {
+            var i = slot(oldKeys[j])
+            while keys[i] != Self.empty { i = (i + 1) & mask }
+            keys[i] = oldKeys[j]
+            counts[i] = oldCounts[j]
+        }
     }
 }

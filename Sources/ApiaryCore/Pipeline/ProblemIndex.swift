@@ -4,6 +4,9 @@ public struct ProblemIndex: Sendable {
     public let dimensionCount: Int
     /// Package-name id of each service (services sharing a Habitat package name share an id).
     public let packageNameID: [Int32]
+    /// Whether two services share a package name (else instances of a package name on a host
+    /// are those of its one service).
+    public let packageNamesShared: Bool
     /// Service index of each instance.
     public let serviceOfInstance: [Int32]
     /// For each domain-balanced service, the domain id of every host (-1: host has no domain),
@@ -24,6 +27,12 @@ public struct ProblemIndex: Sendable {
     public let usableFlat: [Int64]
     /// Requests per service, flat: service * dimensionCount + d.
     public let requestFlat: [Int64]
+    /// State of each host.
+    public let hostState: [HostState]
+    /// Per service: whether it has a selector, is exclusive, spreads one instance per host.
+    public let hasSelector: [Bool]
+    public let isExclusive: [Bool]
+    public let spreadsOverHosts: [Bool]
 
     /// - Parameter stay: instances that must stay on the host they run on now (instance →
     ///   host, or `ProblemIndex.excluded` to leave it unplaced), on top of those running on
@@ -31,14 +40,17 @@ public struct ProblemIndex: Sendable {
     public init(_ problem: Problem, stay: [Int: Int] = [:]) {
         let dims = problem.dimensions.count
         dimensionCount = dims
-        var pkgIDs = [String: Int32]()
-        packageNameID = problem.services.map { svc in
-            let key = svc.package.name
-            if let id = pkgIDs[key] { return id }
-            let id = Int32(pkgIDs.count)
-            pkgIDs[key] = id
-            return id
+        var pkgIDs = [String: Int32](minimumCapacity: problem.services.count)
+        packageNameID = problem.services.withUnsafeBufferPointer { services in
+            services.map { svc in
+                let key = svc.package.name
+                if let id = pkgIDs[key] { return id }
+                let id = Int32(pkgIDs.count)
+                pkgIDs[key] = id
+                return id
+            }
         }
+        packageNamesShared = pkgIDs.count < problem.services.count
         serviceOfInstance = problem.serviceOfEachInstance().map(Int32.init)
 
         // Spread keys: zone, or a label key.
@@ -129,8 +141,27 @@ public struct ProblemIndex: Sendable {
         usableFlat = usable
         var req = [Int64]()
         req.reserveCapacity(problem.services.count * dims)
-        for svc in problem.services { req.append(contentsOf: svc.requests.values) }
+        problem.services.withUnsafeBufferPointer { services in
+            for s in services.indices { req.append(contentsOf: services[s].requests.values) }
+        }
         requestFlat = req
+        hostState = problem.hosts.map(\.state)
+        var hasSelector = [Bool]()
+        var isExclusive = [Bool]()
+        var spreadsOverHosts = [Bool]()
+        hasSelector.reserveCapacity(problem.services.count)
+        isExclusive.reserveCapacity(problem.services.count)
+        spreadsOverHosts.reserveCapacity(problem.services.count)
+        problem.services.withUnsafeBufferPointer { services in
+            for s in services.indices {
+                hasSelector.append(!services[s].selector.isEmpty)
+                isExclusive.append(services[s].exclusive)
+                if case .host = services[s].spread { spreadsOverHosts.append(true) } else { spreadsOverHosts.append(false) }
+            }
+        }
+        self.hasSelector = hasSelector
+        self.isExclusive = isExclusive
+        self.spreadsOverHosts = spreadsOverHosts
     }
 
     /// Marks an instance the planner leaves unplaced (see `pinnedHost`).

@@ -3,7 +3,7 @@
 /// `PlacementState.rejection`, so what comes out is valid (possibly with unplaced instances).
 ///
 /// Hosts are found through segment trees (one per distinct selector) that prune on free
-/// capacity, so a placement costs O(log hosts) when capacity is what binds.
+/// capacity (see `HostTree`), so a placement costs O(log hosts) when capacity is what binds.
 struct Construction {
     let problem: Problem
     let index: ProblemIndex
@@ -11,6 +11,8 @@ struct Construction {
     let order: [Int]
     /// First fit considers only this many positions before the frontier (0: all hosts).
     let window: Int
+    /// `TreeSet.bounds(problem)`.
+    let treeBounds: (floor: [Int64], edges: [Int64])
 
     init(problem: Problem, index: ProblemIndex, scales: Scales, order: [Int]) {
         window = problem.instanceCount > 20_000 ? 512 : 0
@@ -18,6 +20,23 @@ struct Construction {
         self.index = index
         self.scales = scales
         self.order = order
+        treeBounds = TreeSet.bounds(problem)
+    }
+
+    /// Services by decreasing sort weight under `key` (ties: lower index first), exclusive
+    /// ones or the others.
+    func sorted(key: Scales.SortKey, jitter: [Double]?, exclusive wanted: Bool) -> [Int] {
+        let dims = index.dimensionCount
+        var keyed = [(Double, Int)]()
+        keyed.reserveCapacity(problem.services.count)
+        index.requestFlat.withUnsafeBufferPointer { flat in
+            for s in problem.services.indices where index.isExclusive[s] == wanted {
+                let w = scales.weight(UnsafeBufferPointer(rebasing: flat[(s * dims)..<((s + 1) * dims)]), key)
+                keyed.append((w * (jitter?[s] ?? 1), s))
+            }
+        }
+        keyed.sort { $0.0 != $1.0 ? $0.0 > $1.0 : $0.1 < $1.1 }
+        return keyed.map(\.1)
     }
 
     /// Best fit, as Kubernetes' MostAllocated scores it: each instance goes to the host in use
@@ -27,15 +46,13 @@ struct Construction {
     func runBestFit(key: Scales.SortKey?, jitter: [Double]? = nil) -> (PlacementState, TreeSet) {
         var state = PlacementState(problem: problem, index: index)
         state.placePinned()
-        var trees = TreeSet(order: order, problem: problem)
-        let services = problem.services.indices
-        let exclusive = services.filter { problem.services[$0].exclusive }
-        for s in exclusive { placeExclusive(service: s, state: &state, trees: &trees) }
-        var rest = services.filter { !problem.services[$0].exclusive }
-        if let key {
-            let weights = services.map { scales.weight(problem.services[$0].requests, key) * (jitter?[$0] ?? 1) }
-            rest.sort { weights[$0] != weights[$1] ? weights[$0] > weights[$1] : $0 < $1 }
+        var trees = TreeSet(order: order, problem: problem, bounds: treeBounds)
+        for s in problem.services.indices where index.isExclusive[s] {
+            placeExclusive(service: s, state: &state, trees: &trees)
         }
+        let rest =
+            key.map { sorted(key: $0, jitter: jitter, exclusive: false) }
+            ?? problem.services.indices.filter { !index.isExclusive[$0] }
         let dims = index.dimensionCount
         var open = [Int]()  // hosts in use, in the order they were opened
         var isOpen = [Bool](repeating: false, count: problem.hosts.count)
@@ -86,16 +103,12 @@ struct Construction {
             state = PlacementState(problem: problem, index: index)
             state.placePinned()
         }
-        var trees = TreeSet(order: order, problem: problem)
+        var trees = TreeSet(order: order, problem: problem, bounds: treeBounds)
         // Exclusive tenants first: each takes the host it wastes least of.
-        let services = problem.services.indices
-        let weights = services.map { scales.weight(problem.services[$0].requests, key) * (jitter?[$0] ?? 1) }
-        let exclusive = services.filter { problem.services[$0].exclusive }
-            .sorted { weights[$0] != weights[$1] ? weights[$0] > weights[$1] : $0 < $1 }
-        for s in exclusive { placeExclusive(service: s, state: &state, trees: &trees) }
-        let rest = services.filter { !problem.services[$0].exclusive }
-            .sorted { weights[$0] != weights[$1] ? weights[$0] > weights[$1] : $0 < $1 }
-        for s in rest {
+        for s in sorted(key: key, jitter: jitter, exclusive: true) {
+            placeExclusive(service: s, state: &state, trees: &trees)
+        }
+        for s in sorted(key: key, jitter: jitter, exclusive: false) {
             for i in problem.instanceOffset[s]..<problem.instanceOffset[s + 1]
             where state.assignment[i] < 0 && index.pinnedHost[i] != ProblemIndex.excluded {
                 // Construction only adds load, so once an instance of a service finds no host,
@@ -106,31 +119,43 @@ struct Construction {
         return (state, trees)
     }
 
-    @discardableResult
+    @discardableResult @inline(never)
     func placeFirstFit(instance i: Int, service s: Int, state: inout PlacementState, trees: inout TreeSet) -> Bool {
         let t = trees.tree(forService: s, state: state)
-        let frontier = trees.frontier[t]
-        let found = index.requestFlat.withUnsafeBufferPointer { all -> Int? in
-            let req = UnsafeBufferPointer(rebasing: all[(s * index.dimensionCount)..<((s + 1) * index.dimensionCount)])
-            // Per-dimension maxima prune poorly once many hosts are nearly full in different
-            // dimensions, so on large inputs first fit looks only at the most recently opened
-            // hosts (a window in priority order; older hosts are nearly full anyway) and the
-            // improvement phase revisits the rest.
-            let accept: (Int) -> Bool = { h in state.rejection(service: s, host: h) == nil }
+        guard let pos = firstFit(service: s, trees: trees, tree: t, state: state) else { return false }
+        trees.frontier[t] = max(trees.frontier[t], pos + 1)
+        let h = trees.trees[t].hosts[pos]
+        state.place(i, on: h)
+        trees.refresh(host: h, state: state)
+        return true
+    }
+
+    /// Position in tree `t` of the host first fit picks for service `s`, or `nil`.
+    private func firstFit(service s: Int, trees: TreeSet, tree t: Int, state: PlacementState) -> Int? {
+        let dims = index.dimensionCount
+        let tree = trees.trees[t]
+        return index.requestFlat.withUnsafeBufferPointer { all -> Int? in
+            let req = UnsafeBufferPointer(rebasing: all[(s * dims)..<((s + 1) * dims)])
+            // Pruning can still be poor when many hosts are nearly full in different
+            // dimensions, so on large inputs a search that visits too many nodes gives up and
+            // first fit looks only at the most recently opened hosts (a window in priority
+            // order; older hosts are nearly full anyway) and the improvement phase revisits
+            // the rest.
+            // (The host test is written out here rather than passed as a closure: a closure
+            // capturing `state` copies it, retaining every array, on each search.)
             var budget = window > 0 ? TreeSet.searchBudget : Int.max
-            if let pos = trees.trees[t].first(covering: req, budget: &budget, where: accept) { return pos }
+            var search = tree.search(covering: req)
+            while let pos = tree.next(&search, covering: req, budget: &budget) {
+                if state.rejection(service: s, host: tree.hosts[pos]) == nil { return pos }
+            }
             guard budget < 0 else { return nil }
             var unlimited = Int.max
-            return trees.trees[t].first(from: max(0, frontier - window), covering: req, budget: &unlimited, where: accept)
+            search = tree.search(from: max(0, trees.frontier[t] - window), covering: req)
+            while let pos = tree.next(&search, covering: req, budget: &unlimited) {
+                if state.rejection(service: s, host: tree.hosts[pos]) == nil { return pos }
+            }
+            return nil
         }
-        if let pos = found {
-            trees.frontier[t] = max(trees.frontier[t], pos + 1)
-            let h = trees.trees[t].hosts[pos]
-            state.place(i, on: h)
-            trees.refresh(host: h, state: state)
-            return true
-        }
-        return false
     }
 
     func placeExclusive(service s: Int, state: inout PlacementState, trees: inout TreeSet) {
@@ -165,29 +190,73 @@ struct TreeSet {
     /// Per tree, one past the last position where construction placed an instance.
     var frontier: [Int] = []
     /// Nodes one host search may visit before it gives up (see `HostTree.first`).
-    static let searchBudget = 1024
+    static let searchBudget = 4096
     private var treeOfSelector: [String: Int] = [:]
+    /// The tree of services without a selector, once built (-1 before).
+    private var emptySelectorTree = -1
+    /// Free capacity of the host being refreshed, per dimension.
+    private var scratch: [Int64] = []
     private var treeOfService: [Int]
     /// (tree, position) of each host in every tree that contains it.
     private var memberships: [[(Int, Int)]]
 
     /// Smallest request per dimension over all services (see `HostTree.floor`).
     let floor: [Int64]
+    /// Band edges of the trees' key dimension: quantiles of the requests in dimension 0.
+    let edges: [Int64]
+    /// Bands per tree (see `HostTree`): 32, fewer above 65,536 hosts so that a tree's
+    /// staircase stays within about 2^21 values per dimension (32 MiB for two dimensions).
+    static func bands(hosts: Int) -> Int {
+        var size = 1
+        while size < hosts { size <<= 1 }
+        return max(4, min(32, (1 << 21) / size))
+    }
 
     init(order: [Int], problem: Problem) {
+        self.init(order: order, problem: problem, bounds: Self.bounds(problem))
+    }
+
+    /// - Parameter bounds: `TreeSet.bounds(problem)`, computed once for several sets.
+    init(order: [Int], problem: Problem, bounds: (floor: [Int64], edges: [Int64])) {
         self.order = order
         self.problem = problem
-        var floor = [Int64](repeating: Int64.max, count: problem.dimensions.count)
-        for svc in problem.services where svc.count > 0 {
-            for d in floor.indices { floor[d] = min(floor[d], svc.requests[d]) }
-        }
-        self.floor = floor.map { $0 == Int64.max ? 0 : $0 }
+        floor = bounds.floor
+        edges = bounds.edges
         treeOfService = Array(repeating: -1, count: problem.services.count)
         memberships = Array(repeating: [], count: problem.hosts.count)
     }
 
+    /// The trees' floor (smallest request per dimension over services with instances) and
+    /// band edges (quantiles of those services' requests in dimension 0).
+    static func bounds(_ problem: Problem) -> (floor: [Int64], edges: [Int64]) {
+        let dims = problem.dimensions.count
+        var floor = [Int64](repeating: Int64.max, count: dims)
+        var sizes = [Int64]()
+        sizes.reserveCapacity(problem.services.count)
+        problem.services.withUnsafeBufferPointer { services in
+            for s in services.indices where services[s].count > 0 {
+                services[s].requests.values.withUnsafeBufferPointer { r in
+                    for d in 0..<dims { floor[d] = min(floor[d], r[d]) }
+                    if dims >= 2 { sizes.append(r[0]) }
+                }
+            }
+        }
+        sizes.sort()
+        var edges = [Int64]()
+        let bands = Self.bands(hosts: problem.hosts.count)
+        for k in 1..<bands where !sizes.isEmpty {
+            let x = sizes[k * sizes.count / bands]
+            if x > 0, x > (edges.last ?? 0) { edges.append(x) }
+        }
+        return (floor.map { $0 == Int64.max ? 0 : $0 }, edges)
+    }
+
     mutating func tree(forService s: Int, state: PlacementState) -> Int {
         if treeOfService[s] >= 0 { return treeOfService[s] }
+        if emptySelectorTree >= 0, !state.index.hasSelector[s] {
+            treeOfService[s] = emptySelectorTree
+            return emptySelectorTree
+        }
         let selector = problem.services[s].selector
         let signature = selector.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         if let t = treeOfSelector[signature] {
@@ -196,17 +265,24 @@ struct TreeSet {
         }
         let hosts = order.filter { ProblemIndex.matches(selector: selector, labels: problem.hosts[$0].labels) }
         let t = trees.count
-        trees.append(HostTree(hosts: hosts, dims: state.index.dimensionCount, floor: floor) { h, d in state.free(h, d) })
+        trees.append(HostTree(hosts: hosts, dims: state.index.dimensionCount, floor: floor, edges: edges) { h, d in state.free(h, d) })
         for (pos, h) in hosts.enumerated() { memberships[h].append((t, pos)) }
         frontier.append(hosts.lastIndex { state.hostCount[$0] > 0 }.map { $0 + 1 } ?? 0)
         treeOfSelector[signature] = t
+        if selector.isEmpty { emptySelectorTree = t }
         treeOfService[s] = t
         return t
     }
 
     mutating func refresh(host h: Int, state: PlacementState) {
-        for (t, pos) in memberships[h] {
-            trees[t].update(position: pos) { d in state.free(h, d) }
+        // Free capacity through an array, not a closure over `state` (which would copy it).
+        let dims = state.index.dimensionCount
+        if scratch.count != dims { scratch = Array(repeating: 0, count: dims) }
+        for d in 0..<dims { scratch[d] = state.free(h, d) }
+        let values = scratch
+        for m in memberships[h].indices {
+            let (t, pos) = memberships[h][m]
+            trees[t].update(position: pos, free: values)
         }
     }
 }

@@ -21,21 +21,26 @@ struct Scales: Sendable {
     }
 
     func weight(_ r: Resources, _ key: SortKey) -> Double {
+        r.values.withUnsafeBufferPointer { weight($0, key) }
+    }
+
+    /// `weight` of a request given as one value per dimension.
+    func weight(_ r: UnsafeBufferPointer<Int64>, _ key: SortKey) -> Double {
         switch key {
         case .dominantShare:
             var m = 0.0
-            for d in r.values.indices { m = max(m, Double(r[d]) * inverse[d]) }
+            for d in r.indices { m = max(m, Double(r[d]) * inverse[d]) }
             return m
         case .l2:
             var s = 0.0
-            for d in r.values.indices {
+            for d in r.indices {
                 let x = Double(r[d]) * inverse[d]
                 s += x * x
             }
             return s
         case .sum:
             var s = 0.0
-            for d in r.values.indices { s += Double(r[d]) * inverse[d] }
+            for d in r.indices { s += Double(r[d]) * inverse[d] }
             return s
         }
     }
