@@ -10,7 +10,9 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 
 /// Options every planning command shares (plan, report, explain).
 struct PlanningOptions: ParsableArguments {
-    @Option(name: .long, help: "Seconds the improvement phase may run (it stops early at the lower bound).")
+    @Option(
+        name: .long,
+        help: "Planning time budget in seconds of a reference machine: counted in work done, so the same seed gives the same plan everywhere; it stops early at the lower bound, and the wall clock stops it at 1.5x the limit + 0.25 s.")
     var timeLimit: Double = 2.0
 
     @Option(name: .long, help: "Seed of the planner's random choices; the same seed gives the same plan.")

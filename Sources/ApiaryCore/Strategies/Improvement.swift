@@ -92,7 +92,7 @@ struct Improvement {
     /// else the lightest load (for `energy`, the most idle watts per unit of load first).
     private func victimOrder(state: PlacementState, instancesOn: [[Int]], skip: Set<Int>) -> [Int] {
         var keyed = [(Int, Double)]()
-        clock?.charge(50 * problem.hosts.count)
+        clock?.charge(2_000 + 10 * problem.hosts.count)
         for h in problem.hosts.indices where state.hostCount[h] > 0 && !skip.contains(h) {
             if problem.hosts[h].state != .active { continue }  // cordoned hosts keep what they run
             if instancesOn[h].contains(where: { state.index.pinnedHost[$0] >= 0 }) { continue }

@@ -1,6 +1,7 @@
 /// Options for one planning run. Validated by the CLI; the core trusts them.
 public struct PlannerOptions: Sendable, Hashable {
-    /// Wall-clock budget of the improvement phase, in seconds (the caller supplies the clock).
+    /// Planning budget in seconds of the reference machine, counted in work done (see
+    /// `WorkClock`); the wall clock the caller supplies only stops a run at 1.5× this + 0.25 s.
     public var timeLimit: Double
     /// Seed of the injected generator: the same seed gives the same plan.
     public var seed: UInt64
@@ -33,9 +34,10 @@ public struct PlannerProgress: Sendable {
 /// Entry point of the planning core: construction (or the current placement), then
 /// improvement, then migration waves; the lower bound comes with every plan.
 ///
-/// Pure: the caller injects the clock (`elapsed` returns seconds since the start of the
-/// run) and receives progress through a callback; the same problem, options and seed give
-/// the same plan whenever the time limit is not what stops the improvement phase.
+/// Pure: the caller injects the wall clock (`elapsed` returns seconds since the start of the
+/// run) and receives progress through a callback. Phases end on planning time (`WorkClock`),
+/// so the same problem, options and seed give the same plan on any machine, unless the wall
+/// clock has to stop a run that overshoots its limit by half (the plan then says so).
 public enum Planner {
     public static func plan(
         _ problem: Problem, options: PlannerOptions = PlannerOptions(),
@@ -152,7 +154,7 @@ public enum Planner {
         /// searches host trees, best fit scans the hosts.
         let dims = problem.dimensions.count
         func chargeConstruction(firstFit: Int, bestFit: Int = 0) {
-            clock.charge(problem.instanceCount * dims * (94 * firstFit + bestFit * (2 * problem.hosts.count) * 87 / 100))
+            clock.charge(problem.instanceCount * dims * (35 * firstFit + bestFit * (2 * problem.hosts.count) * 87 / 100))
         }
 
         var state: PlacementState

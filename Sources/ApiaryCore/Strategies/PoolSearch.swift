@@ -144,7 +144,7 @@ struct PoolSearch {
 
     /// Used hosts that may be emptied, lightest first (for `energy`, most idle watts per load).
     private func victimOrder(state: PlacementState, on: [[Int]]) -> [Int] {
-        clock?.charge(35 * problem.hosts.count)
+        clock?.charge(2_000 + 8 * problem.hosts.count)
         var keyed = [(Int, Double)]()
         for h in problem.hosts.indices where state.hostCount[h] > 0 && problem.hosts[h].state == .active {
             if on[h].contains(where: { state.index.pinnedHost[$0] >= 0 }) { continue }
@@ -178,7 +178,7 @@ struct PoolSearch {
             }
         }
         for i in pool { work.remove(i, &state, &trees) }
-        clock?.charge(35 * problem.hosts.count)
+        clock?.charge(2_000 + 8 * problem.hosts.count)
         // Hoisted so the hot loop reads plain local arrays.
         let req = index.requestFlat
         let usable = index.usableFlat
