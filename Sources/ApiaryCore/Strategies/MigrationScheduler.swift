@@ -625,6 +625,16 @@ public enum MigrationScheduler {
                     "\(unscheduled.count) move\(unscheduled.count == 1 ? "" : "s") could not be scheduled "
                         + "without breaking capacity or a placement rule during the migration"
                         + (spareCandidates.isEmpty ? " (no free host to use as a spare)" : ""))
+                // A parked instance whose onward move is among them ends on the spare host,
+                // not where its parking note said it would go.
+                for m in unscheduled {
+                    guard let from = m.from, sparesUsed.contains(from) else { continue }
+                    let s = serviceOf[m.instance]
+                    notes.append(
+                        "\(problem.services[s].name)[\(m.instance - problem.instanceOffset[s])] stays on "
+                            + "\(problem.hosts[from].name), where it parked: its move on to \(problem.hosts[m.to].name) "
+                            + "could not be scheduled")
+                }
             }
             // Declared spares are the hosts an instance moved on from (only parked instances
             // leave a spare host). A spare that still holds a parked instance (its onward move was
