@@ -203,7 +203,7 @@ struct Improvement {
             guard state.hostCount[a] > 0, ProblemIndex.matches(selector: svc.selector, labels: problem.hosts[a].labels),
                 state.domain(ofService: s, host: a) == home
             else { continue }
-            clock?.charge(40 + 4 * instancesOn[a].count)
+            clock?.charge(12 * (4 + 2 * instancesOn[a].count))
             var deficit = [Int64](repeating: 0, count: dims)
             for d in 0..<dims {
                 deficit[d] = max(0, state.used[a * dims + d] + index.requestFlat[s * dims + d] - index.usableFlat[a * dims + d])
