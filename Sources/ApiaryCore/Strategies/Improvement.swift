@@ -168,6 +168,8 @@ struct Improvement {
             pool.sort { weight[Int(state.index.serviceOfInstance[$0])] < weight[Int(state.index.serviceOfInstance[$1])] }
         }
         let ok = pool.isEmpty && stuck.isEmpty && (maxMoves == nil || journal.moves <= maxMoves!)
+        // Every placement and removal refreshes the host trees (twice when rolled back).
+        clock?.chargePlacements(journal.log.ops.count, rolledBack: !ok)
         if !ok {
             journal.undo(&state, &trees)
             return false

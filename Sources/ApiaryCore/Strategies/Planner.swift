@@ -37,7 +37,7 @@ public struct PlannerProgress: Sendable {
 /// Pure: the caller injects the wall clock (`elapsed` returns seconds since the start of the
 /// run) and receives progress through a callback. Phases end on planning time (`WorkClock`),
 /// so the same problem, options and seed give the same plan on any machine, unless the wall
-/// clock has to stop a run that overshoots its limit by half (the plan then says so).
+/// clock has to stop a run at twice its limit (the plan then says so).
 public enum Planner {
     public static func plan(
         _ problem: Problem, options: PlannerOptions = PlannerOptions(),
@@ -147,8 +147,9 @@ public enum Planner {
             progress(PlannerProgress(phase: phase, hostsUsed: used, lowerBound: bound.value))
         }
         // Deadlines are in planning time (work done, see WorkClock), so a seed replays on any
-        // machine; the wall clock stops only a run that overshoots by half its limit.
-        let clock = WorkClock(hardStop: options.timeLimit * 1.5 + 0.25)
+        // machine; the wall clock stops only a run that overshoots twice its limit.
+        let clock = WorkClock(
+            hardStop: options.timeLimit * 2 + 0.5, hosts: problem.hosts.count, dimensions: problem.dimensions.count)
         func expired(_ deadline: Double) -> Bool { clock.expired(deadline, wall: elapsed()) }
         /// Construction passes are charged by size (they run to the end either way): first fit
         /// searches host trees, best fit scans the hosts.
@@ -307,7 +308,7 @@ public enum Planner {
         }
         if clock.overran {
             notes.append(
-                "the wall clock (1.5 × the time limit) stopped the search before its work budget: this machine is slower or busier than the reference, and a rerun may give another plan"
+                "the wall clock (2 × the time limit + 0.5 s) stopped the search before its work budget: this machine is slower or busier than the reference, and a rerun may give another plan"
             )
         }
         var plan = finish(state: &state, bound: bound)

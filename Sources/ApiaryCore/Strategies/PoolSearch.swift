@@ -131,6 +131,8 @@ struct PoolSearch {
             let spend = min(budget, left)
             var used = 0
             let freed = attempt(pair, state: &state, trees: &trees, work: &work, budget: spend, used: &used, expired: expired)
+            // Every placement and removal refreshes the host trees (twice when rolled back).
+            clock?.chargePlacements(work.log.ops.count, rolledBack: !freed)
             left -= max(used, 1)
             if freed {
                 failed.removeAll()
@@ -257,7 +259,7 @@ struct PoolSearch {
             used = iteration + 1
             let now = start + iteration
             clock?.charge(evals)
-            evals = 8
+            evals = 40
             if expired() { return false }
             var best: (p: Int, q: Int, h: Int, ejected: [Int])?
             var bestCost = Double.infinity

@@ -18,13 +18,23 @@ public final class WorkClock {
     /// True once the wall clock, not the work budget, stopped a phase.
     public private(set) var overran = false
 
+    /// Units one placement or removal costs: the state update and the refresh of a host-tree
+    /// path (32 bands × dimensions × depth, see `HostTree`).
+    let placementCost: Int
+
     /// Units per second on the reference machine (see `benchmarks/README.md`).
     public static let referenceRate = 100_000_000.0
 
-    public init(rate: Double = WorkClock.referenceRate, hardStop: Double) {
+    public init(rate: Double = WorkClock.referenceRate, hardStop: Double, hosts: Int = 1, dimensions: Int = 1) {
         self.rate = rate
         self.hardStop = hardStop
+        var depth = 1
+        while 1 << depth < hosts { depth += 1 }
+        placementCost = 10 + 32 * max(1, dimensions) * depth / 8
     }
+
+    /// Charges `ops` placements and removals (twice when they were rolled back).
+    func chargePlacements(_ ops: Int, rolledBack: Bool) { charge(placementCost * ops * (rolledBack ? 2 : 1)) }
 
     /// Planning time so far, in seconds of the reference machine.
     public var now: Double { Double(units) / rate }
