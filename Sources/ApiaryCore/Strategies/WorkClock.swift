@@ -30,7 +30,7 @@ public final class WorkClock {
         self.hardStop = hardStop
         var depth = 1
         while 1 << depth < hosts { depth += 1 }
-        placementCost = 10 + 32 * max(1, dimensions) * depth / 8
+        placementCost = 10 + 16 * max(1, dimensions) * depth / 8
     }
 
     /// Charges `ops` placements and removals (twice when they were rolled back).
