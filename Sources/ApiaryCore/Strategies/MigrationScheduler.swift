@@ -213,6 +213,62 @@ public enum MigrationScheduler {
 
     // MARK: - Engine
 
+    /// Copies per host in one placement (the live union during waves, or the final one): load
+    /// per dimension, copies per service and per package name, exclusive and all copies, and
+    /// the rules those decide (capacity, spread = host, Habitat package name, exclusivity).
+    struct HostCopies {
+        let problem: Problem
+        let req: [Int64]
+        let usable: [Int64]
+        let pkgOf: [Int]
+        let dims: Int
+        var load: [Int64]
+        var svcCount: [[Int: Int]]
+        var pkgCount: [[Int: Int]]
+        var exclusive: [Int]
+        var total: [Int]
+
+        init(problem: Problem, req: [Int64], usable: [Int64], pkgOf: [Int]) {
+            self.problem = problem
+            self.req = req
+            self.usable = usable
+            self.pkgOf = pkgOf
+            dims = problem.dimensions.count
+            let hosts = problem.hosts.count
+            load = [Int64](repeating: 0, count: hosts * dims)
+            svcCount = Array(repeating: [:], count: hosts)
+            pkgCount = Array(repeating: [:], count: hosts)
+            exclusive = [Int](repeating: 0, count: hosts)
+            total = [Int](repeating: 0, count: hosts)
+        }
+
+        /// Adds (`sign` 1) or removes (-1) one copy of service `s` on host `h`.
+        mutating func add(service s: Int, host h: Int, sign: Int) {
+            for d in 0..<dims { load[h * dims + d] += Int64(sign) * req[s * dims + d] }
+            let c = svcCount[h][s, default: 0] + sign
+            svcCount[h][s] = c == 0 ? nil : c
+            let p = pkgCount[h][pkgOf[s], default: 0] + sign
+            pkgCount[h][pkgOf[s]] = p == 0 ? nil : p
+            if problem.services[s].exclusive { exclusive[h] += sign }
+            total[h] += sign
+        }
+
+        /// True when one more copy of `s` fits on `h`: capacity, spread = host, package name
+        /// and exclusivity (host state, selector and domain spread are the caller's).
+        func admits(service s: Int, host h: Int) -> Bool {
+            for d in 0..<dims where load[h * dims + d] + req[s * dims + d] > usable[h * dims + d] { return false }
+            let svc = problem.services[s]
+            if svc.spread == .host, svcCount[h][s, default: 0] > 0 { return false }
+            if problem.onePackageNamePerHost, pkgCount[h][pkgOf[s], default: 0] > 0 { return false }
+            if svc.exclusive {
+                if total[h] - svcCount[h][s, default: 0] > 0 { return false }
+            } else if exclusive[h] > 0 {
+                return false
+            }
+            return true
+        }
+    }
+
     /// Mutable state of one scheduling run: the live (union during a wave) occupancy of each host.
     struct Engine {
         let problem: Problem
@@ -228,12 +284,8 @@ public enum MigrationScheduler {
         let domainOfHost: [[Int]]
         let skewDomains: [[Int]]
 
-        var load: [Int64]
-        /// Copies of each service on each host (old and new during a wave).
-        var svcCount: [[Int: Int]]
-        var pkgCount: [[Int: Int]]
-        var exclusiveCopies: [Int]
-        var totalCopies: [Int]
+        /// Copies on each host as the migration runs (old and new during a wave).
+        var live: HostCopies
         /// Per domain-spread service: replicas per domain id after the moves accepted so far.
         var domainCount: [[Int]]
         /// Where each instance runs now (between waves), -1 not running.
@@ -243,13 +295,8 @@ public enum MigrationScheduler {
         /// Host each instance goes to; a retargeted instance's entry changes.
         var target: [Int]
         /// The placement after the migration if every move runs (target, kept instances where
-        /// they run): load per host and dimension, copies per service / package name, exclusive
-        /// and all copies per host, and instances the target puts on each host.
-        var finalLoad: [Int64]
-        var finalSvcCount: [[Int: Int]]
-        var finalPkgCount: [[Int: Int]]
-        var finalExclusive: [Int]
-        var finalTotal: [Int]
+        /// they run), and the instances the target puts on each host.
+        var final: HostCopies
         var targetCount: [Int]
         /// Per domain-spread service: replicas per domain id in the final placement.
         var finalDomainCount: [[Int]]
@@ -307,19 +354,11 @@ public enum MigrationScheduler {
             domainOfHost = dOf
             skewDomains = dSet
 
-            load = [Int64](repeating: 0, count: hostCount * dims)
-            svcCount = Array(repeating: [:], count: hostCount)
-            pkgCount = Array(repeating: [:], count: hostCount)
-            exclusiveCopies = [Int](repeating: 0, count: hostCount)
-            totalCopies = [Int](repeating: 0, count: hostCount)
+            live = HostCopies(problem: problem, req: req, usable: usable, pkgOf: pkgOf)
             domainCount = problem.services.indices.map { s in
                 problem.services[s].spread.isDomainBalanced ? [Int](repeating: 0, count: dOf[s].max().map { $0 + 1 } ?? 0) : []
             }
-            finalLoad = [Int64](repeating: 0, count: hostCount * dims)
-            finalSvcCount = Array(repeating: [:], count: hostCount)
-            finalPkgCount = Array(repeating: [:], count: hostCount)
-            finalExclusive = [Int](repeating: 0, count: hostCount)
-            finalTotal = [Int](repeating: 0, count: hostCount)
+            final = live
             targetCount = [Int](repeating: 0, count: hostCount)
             finalDomainCount = problem.services.indices.map { s in
                 problem.services[s].spread.isDomainBalanced ? [Int](repeating: 0, count: dOf[s].max().map { $0 + 1 } ?? 0) : []
@@ -345,13 +384,7 @@ public enum MigrationScheduler {
         /// Adds (`sign` 1) or removes (-1) one instance of `s` on `h` in the final placement.
         mutating func addFinal(service s: Int, host h: Int, sign: Int) {
             if !finalDomainCount[s].isEmpty, domainOfHost[s][h] >= 0 { finalDomainCount[s][domainOfHost[s][h]] += sign }
-            for d in 0..<dims { finalLoad[h * dims + d] += Int64(sign) * req[s * dims + d] }
-            let c = finalSvcCount[h][s, default: 0] + sign
-            finalSvcCount[h][s] = c == 0 ? nil : c
-            let p = finalPkgCount[h][pkgOf[s], default: 0] + sign
-            finalPkgCount[h][pkgOf[s]] = p == 0 ? nil : p
-            if problem.services[s].exclusive { finalExclusive[h] += sign }
-            finalTotal[h] += sign
+            final.add(service: s, host: h, sign: sign)
         }
 
         /// True when moving one replica of a domain-spread service from `from` to `to` in the
@@ -371,36 +404,13 @@ public enum MigrationScheduler {
         /// an active host, the selector, capacity, spread = host, package name (Habitat) and
         /// exclusivity. Domain spread is the caller's (`finalSpreadAllows`).
         func finalAccepts(service s: Int, host h: Int) -> Bool {
-            let svc = problem.services[s]
-            guard problem.hosts[h].state == .active, SpreadRules.selectorMatches(problem.hosts[h], svc) else { return false }
-            for d in 0..<dims where finalLoad[h * dims + d] + req[s * dims + d] > usable[h * dims + d] { return false }
-            if svc.spread == .host, finalSvcCount[h][s, default: 0] > 0 { return false }
-            if problem.onePackageNamePerHost, finalPkgCount[h][pkgOf[s], default: 0] > 0 { return false }
-            if svc.exclusive {
-                if finalTotal[h] - finalSvcCount[h][s, default: 0] > 0 { return false }
-            } else if finalExclusive[h] > 0 {
-                return false
-            }
-            return true
+            problem.hosts[h].state == .active && SpreadRules.selectorMatches(problem.hosts[h], problem.services[s])
+                && final.admits(service: s, host: h)
         }
 
-        mutating func addCopy(service s: Int, host h: Int) {
-            for d in 0..<dims { load[h * dims + d] += req[s * dims + d] }
-            svcCount[h][s, default: 0] += 1
-            pkgCount[h][pkgOf[s], default: 0] += 1
-            if problem.services[s].exclusive { exclusiveCopies[h] += 1 }
-            totalCopies[h] += 1
-        }
+        mutating func addCopy(service s: Int, host h: Int) { live.add(service: s, host: h, sign: 1) }
 
-        mutating func removeCopy(service s: Int, host h: Int) {
-            for d in 0..<dims { load[h * dims + d] -= req[s * dims + d] }
-            let c = svcCount[h][s, default: 0] - 1
-            svcCount[h][s] = c == 0 ? nil : c
-            let p = pkgCount[h][pkgOf[s], default: 0] - 1
-            pkgCount[h][pkgOf[s]] = p == 0 ? nil : p
-            if problem.services[s].exclusive { exclusiveCopies[h] -= 1 }
-            totalCopies[h] -= 1
-        }
+        mutating func removeCopy(service s: Int, host h: Int) { live.add(service: s, host: h, sign: -1) }
 
         /// Skew of a domain-spread service over its counted domains, from the given counts.
         func skew(_ s: Int, _ counts: [Int]) -> Int {
@@ -417,18 +427,7 @@ public enum MigrationScheduler {
         }
 
         /// True when a copy of service `s` may arrive on `h` in the live (union) state.
-        func canArrive(service s: Int, host h: Int) -> Bool {
-            for d in 0..<dims where load[h * dims + d] + req[s * dims + d] > usable[h * dims + d] { return false }
-            let svc = problem.services[s]
-            if svc.spread == .host, svcCount[h][s, default: 0] > 0 { return false }
-            if problem.onePackageNamePerHost, pkgCount[h][pkgOf[s], default: 0] > 0 { return false }
-            if svc.exclusive {
-                if totalCopies[h] - svcCount[h][s, default: 0] > 0 { return false }
-            } else if exclusiveCopies[h] > 0 {
-                return false
-            }
-            return true
-        }
+        func canArrive(service s: Int, host h: Int) -> Bool { live.admits(service: s, host: h) }
 
         /// Post-wave domain spread check for moving one replica of `s` from `from` to `to`.
         func spreadAllows(service s: Int, from: Int?, to: Int, limit: Int) -> Bool {
@@ -496,7 +495,7 @@ public enum MigrationScheduler {
             var targeted = [Bool](repeating: false, count: hostCount)
             for h in target where h >= 0 { targeted[h] = true }
             let spareCandidates = (0..<hostCount).filter {
-                problem.hosts[$0].state == .active && totalCopies[$0] == 0 && !targeted[$0]
+                problem.hosts[$0].state == .active && live.total[$0] == 0 && !targeted[$0]
             }
             var sparesUsed = [Int]()
             var viaSpare = neverPark
@@ -753,7 +752,7 @@ public enum MigrationScheduler {
                     if balanced && !spreadAllows(service: s, from: m.from, to: c, limit: limit) { continue }
                     var slack = Double.infinity
                     for d in 0..<dims where usable[c * dims + d] > 0 {
-                        let free = usable[c * dims + d] - finalLoad[c * dims + d] - req[s * dims + d]
+                        let free = usable[c * dims + d] - final.load[c * dims + d] - req[s * dims + d]
                         slack = min(slack, Double(free) / Double(usable[c * dims + d]))
                     }
                     if best == nil || slack > best!.slack { best = (c, slack) }
