@@ -294,9 +294,111 @@ struct PoolSearch {
                 }
             }
 
+            /// Weighs putting pool instance `p`, and `q` too when it is ≥ 0 (weighing `w` together),
+            /// on host `h`: as they are when they fit, else ejecting the lightest sets of the
+            /// host's instances that cover the deficit (up to three for one newcomer, two for
+            /// two). `rest` and `base` hold the pool without the newcomers.
+            func weigh(_ p: Int, _ q: Int, on h: Int, weight w: Double, tabu: Bool) {
+                let s = Int(svcOf[p])
+                let s2 = q >= 0 ? Int(svcOf[q]) : -1
+                evals += 16 + dims / 2
+                var need = false
+                for d in 0..<dims {
+                    var over = state.used[h * dims + d] + req[s * dims + d] - usable[h * dims + d]
+                    if q >= 0 { over += req[s2 * dims + d] }
+                    deficit[d] = over
+                    if over > 0 { need = true }
+                }
+                let rules = !simple[s] || (q >= 0 && !simple[s2])
+                func admits(_ set: [Int]) -> Bool {
+                    !rules || (accepts(s, h, set) && (q < 0 || accepts(s2, h, set)))
+                }
+                if !need {
+                    if q < 0 {
+                        evals += 3
+                        if state.rejection(service: s, host: h, ignoreSkew: true) == nil {
+                            consider(-w, p: p, h: h, ejected: [], tabu: tabu, poolWeightAfterIsZero: pool.count == 1)
+                        }
+                    } else if admits([]) {
+                        consider(-w, p: p, q: q, h: h, ejected: [], tabu: tabu, poolWeightAfterIsZero: pool.count == 2)
+                    }
+                    return
+                }
+                members.removeAll(keepingCapacity: true)
+                for e in work.on[h] where pinned[e] < 0 && work.ejectUntil[e] <= now {
+                    members.append(e)
+                }
+                if members.isEmpty { return }
+                // Lightest first, so each loop below can stop at the first set heavier than
+                // the best move found. On hosts of many instances, a bounded subset (ejection
+                // sets are small).
+                let cap = q < 0 ? 48 : 24
+                if members.count > cap { members.removeLast(members.count - cap) }
+                members.sort { weight[Int(svcOf[$0])] < weight[Int(svcOf[$1])] }
+                memberService.removeAll(keepingCapacity: true)
+                for e in members { memberService.append(Int(svcOf[e]) * dims) }
+                short.removeAll(keepingCapacity: true)
+                for d in 0..<dims where deficit[d] > 0 { short.append(d) }
+                // Sets of one, two and (one newcomer, small hosts) three instances.
+                let triples = q < 0 && members.count <= 12
+                let n = members.count
+                evals += 2 * n
+                for a in 0..<n {
+                    let wa = weight[memberService[a] / dims]
+                    if base + wa - w >= bestCost { break }
+                    let ra = memberService[a]
+                    var coversA = true
+                    for d in short where req[ra + d] < deficit[d] {
+                        coversA = false
+                        break
+                    }
+                    if coversA {
+                        if admits([members[a]]) {
+                            consider(wa - w, p: p, q: q, h: h, ejected: [members[a]], tabu: tabu, poolWeightAfterIsZero: false)
+                        }
+                        continue  // supersets only weigh more
+                    }
+                    for b in (a + 1)..<max(a + 1, n) {
+                        evals += 1
+                        let wab = wa + weight[memberService[b] / dims]
+                        if base + wab - w >= bestCost { break }
+                        let rb = memberService[b]
+                        var coversAB = true
+                        for d in short where req[ra + d] + req[rb + d] < deficit[d] {
+                            coversAB = false
+                            break
+                        }
+                        if coversAB {
+                            let set = [members[a], members[b]]
+                            if admits(set) {
+                                consider(wab - w, p: p, q: q, h: h, ejected: set, tabu: tabu, poolWeightAfterIsZero: false)
+                            }
+                            continue
+                        }
+                        guard triples else { continue }
+                        for c in (b + 1)..<max(b + 1, n) {
+                            evals += 1
+                            let wabc = wab + weight[memberService[c] / dims]
+                            if base + wabc - w >= bestCost { break }
+                            let rc = memberService[c]
+                            var coversABC = true
+                            for d in short where req[ra + d] + req[rb + d] + req[rc + d] < deficit[d] {
+                                coversABC = false
+                                break
+                            }
+                            if coversABC {
+                                let set = [members[a], members[b], members[c]]
+                                if admits(set) {
+                                    consider(wabc - w, p: p, h: h, ejected: set, tabu: tabu, poolWeightAfterIsZero: false)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+
             for p in pool {
                 let s = Int(svcOf[p])
-                let wp = weight[s]
                 // The pool without p, and what it exceeds one host by: a lower bound on every
                 // move of p (ejections only add to the pool).
                 var over = 0.0
@@ -313,94 +415,7 @@ struct PoolSearch {
                             || ProblemIndex.matches(selector: problem.services[s].selector, labels: problem.hosts[h].labels)
                     else { continue }
                     let tabu = work.returnHost[p] == h && work.returnUntil[p] > now
-                    evals += 16 + dims / 2
-                    var need = false
-                    for d in 0..<dims {
-                        let over = state.used[h * dims + d] + req[s * dims + d] - usable[h * dims + d]
-                        deficit[d] = over
-                        if over > 0 { need = true }
-                    }
-                    if !need {
-                        evals += 3
-                        if state.rejection(service: s, host: h, ignoreSkew: true) == nil {
-                            let cost = -wp
-                            consider(cost, p: p, h: h, ejected: [], tabu: tabu, poolWeightAfterIsZero: pool.count == 1)
-                        }
-                        continue
-                    }
-                    members.removeAll(keepingCapacity: true)
-                    for e in work.on[h] where pinned[e] < 0 && work.ejectUntil[e] <= now {
-                        members.append(e)
-                    }
-                    if members.isEmpty { continue }
-                    // Lightest first, so each loop below can stop at the first set heavier than
-                    // the best move found.
-                    // On hosts of many instances, a bounded subset (ejection sets are small).
-                    if members.count > 48 { members.removeLast(members.count - 48) }
-                    members.sort { weight[Int(svcOf[$0])] < weight[Int(svcOf[$1])] }
-                    memberService.removeAll(keepingCapacity: true)
-                    for e in members { memberService.append(Int(svcOf[e]) * dims) }
-                    short.removeAll(keepingCapacity: true)
-                    for d in 0..<dims where deficit[d] > 0 { short.append(d) }
-                    let rules = !simple[s]
-                    // Sets of one, two and (on small hosts) three instances that cover the deficit.
-                    let n = members.count
-                    evals += 2 * n
-                    for a in 0..<n {
-                        let wa = weight[memberService[a] / dims]
-                        if base + wa - wp >= bestCost { break }
-                        let ra = memberService[a]
-                        var coversA = true
-                        for d in short where req[ra + d] < deficit[d] {
-                            coversA = false
-                            break
-                        }
-                        if coversA {
-                            if !rules || accepts(s, h, [members[a]]) {
-                                consider(wa - wp, p: p, h: h, ejected: [members[a]], tabu: tabu, poolWeightAfterIsZero: false)
-                            }
-                            continue  // supersets only weigh more
-                        }
-                        for b in (a + 1)..<max(a + 1, n) {
-                            evals += 1
-                            let wab = wa + weight[memberService[b] / dims]
-                            if base + wab - wp >= bestCost { break }
-                            let rb = memberService[b]
-                            var coversAB = true
-                            for d in short where req[ra + d] + req[rb + d] < deficit[d] {
-                                coversAB = false
-                                break
-                            }
-                            if coversAB {
-                                let set = [members[a], members[b]]
-                                if !rules || accepts(s, h, set) {
-                                    consider(wab - wp, p: p, h: h, ejected: set, tabu: tabu, poolWeightAfterIsZero: false)
-                                }
-                                continue
-                            }
-                            guard n <= 12 else { continue }
-                            for c in (b + 1)..<max(b + 1, n) {
-                                evals += 1
-                                let wabc = wab + weight[memberService[c] / dims]
-                                if base + wabc - wp >= bestCost { break }
-                                let rc = memberService[c]
-                                var coversABC = true
-                                for d in short
-                                where req[ra + d] + req[rb + d] + req[rc + d]
-                                    < deficit[d]
-                                {
-                                    coversABC = false
-                                    break
-                                }
-                                if coversABC {
-                                    let set = [members[a], members[b], members[c]]
-                                    if !rules || accepts(s, h, set) {
-                                        consider(wabc - wp, p: p, h: h, ejected: set, tabu: tabu, poolWeightAfterIsZero: false)
-                                    }
-                                }
-                            }
-                        }
-                    }
+                    weigh(p, -1, on: h, weight: weight[s], tabu: tabu)
                 }
             }
 
@@ -421,112 +436,37 @@ struct PoolSearch {
                     }
                 }
             }
-            do {
-                for (p, q) in pairs {
-                    let s = Int(svcOf[p])
-                    do {
-                        let s2 = Int(svcOf[q])
-                        // Rules between the two newcomers (each is checked against the host below).
-                        if !simple[s] || !simple[s2] {
-                            if problem.services[s].exclusive || problem.services[s2].exclusive { continue }
-                            if s == s2, case .host = problem.services[s].spread { continue }
-                            if problem.onePackageNamePerHost, index.packageNameID[s] == index.packageNameID[s2] { continue }
-                        }
-                        let wpq = weight[s] + weight[s2]
-                        var over = 0.0
-                        for d in 0..<dims {
-                            rest[d] = poolSum[d] - req[s * dims + d] - req[s2 * dims + d]
-                            if rest[d] > target[d] { over += Double(rest[d] - target[d]) * inverseTarget[d] }
-                        }
-                        base = excessWeight * over
-                        if base - wpq >= bestCost { continue }
-                        let ph = home[p]!
-                        let qh = home[q]!
-                        for h in candidates {
-                            guard state.hostCount[h] > 0, state.domain(ofService: s, host: h) == ph,
-                                state.domain(ofService: s2, host: h) == qh,
-                                !hasSelector[s]
-                                    || ProblemIndex.matches(selector: problem.services[s].selector, labels: problem.hosts[h].labels),
-                                !hasSelector[s2]
-                                    || ProblemIndex.matches(selector: problem.services[s2].selector, labels: problem.hosts[h].labels)
-                            else { continue }
-                            let tabu =
-                                (work.returnHost[p] == h && work.returnUntil[p] > now)
-                                || (work.returnHost[q] == h && work.returnUntil[q] > now)
-                            evals += 16 + dims / 2
-                            var need = false
-                            for d in 0..<dims {
-                                let over =
-                                    state.used[h * dims + d] + req[s * dims + d] + req[s2 * dims + d] - usable[h * dims + d]
-                                deficit[d] = over
-                                if over > 0 { need = true }
-                            }
-                            let rules = !simple[s] || !simple[s2]
-                            if !need {
-                                if !rules
-                                    || (accepts(s, h, [])
-                                        && accepts(s2, h, []))
-                                {
-                                    consider(
-                                        -wpq, p: p, q: q, h: h, ejected: [], tabu: tabu,
-                                        poolWeightAfterIsZero: pool.count == 2)
-                                }
-                                continue
-                            }
-                            members.removeAll(keepingCapacity: true)
-                            for e in work.on[h] where pinned[e] < 0 && work.ejectUntil[e] <= now {
-                                members.append(e)
-                            }
-                            if members.isEmpty { continue }
-                            if members.count > 24 { members.removeLast(members.count - 24) }
-                            members.sort { weight[Int(svcOf[$0])] < weight[Int(svcOf[$1])] }
-                            short.removeAll(keepingCapacity: true)
-                            for d in 0..<dims where deficit[d] > 0 { short.append(d) }
-                            let n = members.count
-                            evals += 2 * n
-                            for a in 0..<n {
-                                let ra = Int(svcOf[members[a]]) * dims
-                                let wa = weight[ra / dims]
-                                if base + wa - wpq >= bestCost { break }
-                                var coversA = true
-                                for d in short where req[ra + d] < deficit[d] {
-                                    coversA = false
-                                    break
-                                }
-                                if coversA {
-                                    let set = [members[a]]
-                                    if !rules
-                                        || (accepts(s, h, set)
-                                            && accepts(s2, h, set))
-                                    {
-                                        consider(wa - wpq, p: p, q: q, h: h, ejected: set, tabu: tabu, poolWeightAfterIsZero: false)
-                                    }
-                                    continue
-                                }
-                                for b in (a + 1)..<max(a + 1, n) {
-                                    evals += 1
-                                    let rb = Int(svcOf[members[b]]) * dims
-                                    let wab = wa + weight[rb / dims]
-                                    if base + wab - wpq >= bestCost { break }
-                                    var coversAB = true
-                                    for d in short where req[ra + d] + req[rb + d] < deficit[d] {
-                                        coversAB = false
-                                        break
-                                    }
-                                    if coversAB {
-                                        let set = [members[a], members[b]]
-                                        if !rules
-                                            || (accepts(s, h, set)
-                                                && accepts(s2, h, set))
-                                        {
-                                            consider(
-                                                wab - wpq, p: p, q: q, h: h, ejected: set, tabu: tabu, poolWeightAfterIsZero: false)
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
+            for (p, q) in pairs {
+                let s = Int(svcOf[p])
+                let s2 = Int(svcOf[q])
+                // Rules between the two newcomers (each is checked against the host in `weigh`).
+                if !simple[s] || !simple[s2] {
+                    if problem.services[s].exclusive || problem.services[s2].exclusive { continue }
+                    if s == s2, case .host = problem.services[s].spread { continue }
+                    if problem.onePackageNamePerHost, index.packageNameID[s] == index.packageNameID[s2] { continue }
+                }
+                let wpq = weight[s] + weight[s2]
+                var over = 0.0
+                for d in 0..<dims {
+                    rest[d] = poolSum[d] - req[s * dims + d] - req[s2 * dims + d]
+                    if rest[d] > target[d] { over += Double(rest[d] - target[d]) * inverseTarget[d] }
+                }
+                base = excessWeight * over
+                if base - wpq >= bestCost { continue }
+                let ph = home[p]!
+                let qh = home[q]!
+                for h in candidates {
+                    guard state.hostCount[h] > 0, state.domain(ofService: s, host: h) == ph,
+                        state.domain(ofService: s2, host: h) == qh,
+                        !hasSelector[s]
+                            || ProblemIndex.matches(selector: problem.services[s].selector, labels: problem.hosts[h].labels),
+                        !hasSelector[s2]
+                            || ProblemIndex.matches(selector: problem.services[s2].selector, labels: problem.hosts[h].labels)
+                    else { continue }
+                    let tabu =
+                        (work.returnHost[p] == h && work.returnUntil[p] > now)
+                        || (work.returnHost[q] == h && work.returnUntil[q] > now)
+                    weigh(p, q, on: h, weight: wpq, tabu: tabu)
                 }
             }
 
