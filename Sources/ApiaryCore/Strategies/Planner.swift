@@ -180,8 +180,7 @@ public enum Planner {
                 altStart = alt
             }
         } else {
-            (state, trees) = Self.fromScratch(problem, construction: construction)
-            chargeConstruction(firstFit: Self.fromScratchPasses(problem).firstFit, bestFit: Self.fromScratchPasses(problem).bestFit)
+            (state, trees) = Self.fromScratch(problem, construction: construction, charge: chargeConstruction)
         }
         report("construction", state.hostsUsed)
 
@@ -220,8 +219,7 @@ public enum Planner {
                 }
             }
             if problem.current != nil, state.hostsUsed > bound.value {
-                var scratch = Self.fromScratch(problem, construction: construction)
-                chargeConstruction(firstFit: Self.fromScratchPasses(problem).firstFit, bestFit: Self.fromScratchPasses(problem).bestFit)
+                var scratch = Self.fromScratch(problem, construction: construction, charge: chargeConstruction)
                 // Packed as if nothing ran yet: the descent then picks victims by load, not by
                 // how few instances they run now (which would trade hosts for moves here).
                 var empty = problem
@@ -355,33 +353,32 @@ public enum Planner {
 
     /// The best of several constructions from an empty fleet: first fit under every sort key
     /// (one key above 20,000 instances), and best fit in sorted and inventory order up to 5,000.
-    static func fromScratch(_ problem: Problem, construction: Construction) -> (PlacementState, TreeSet) {
+    /// `charge` is told how many first-fit and best-fit passes ran.
+    static func fromScratch(
+        _ problem: Problem, construction: Construction, charge: (_ firstFit: Int, _ bestFit: Int) -> Void
+    ) -> (PlacementState, TreeSet) {
         let keys: [Scales.SortKey] = problem.instanceCount <= 20_000 ? Scales.SortKey.allCases : [.dominantShare]
         var best: (PlacementState, TreeSet)?
         for key in keys {
             let candidate = construction.run(key: key)
             if best == nil || Self.better(candidate.0, than: best!.0) { best = candidate }
         }
+        var bestFitPasses = 0
         if problem.instanceCount <= 5_000 {
             for key in [nil] + Scales.SortKey.allCases.map(Optional.some) {
                 let candidate = construction.runBestFit(key: key)
+                bestFitPasses += 1
                 if Self.better(candidate.0, than: best!.0) { best = candidate }
             }
         }
+        charge(keys.count, bestFitPasses)
         return best!
-    }
-
-    /// Construction passes `fromScratch` makes: first fit, best fit.
-    static func fromScratchPasses(_ problem: Problem) -> (firstFit: Int, bestFit: Int) {
-        let keys = Scales.SortKey.allCases.count
-        return (problem.instanceCount <= 20_000 ? keys : 1, problem.instanceCount <= 5_000 ? keys + 1 : 0)
     }
 
     /// Share of the time limit the tabu pool search gets before the randomized restarts.
     static let poolShare = 0.9
-    /// Iterations the pool search may make in all: about what this machine does in the time
-    /// limit on small inputs, so that a run the cap (not the clock) stops replays exactly, and
-    /// runs without a clock end.
+    /// Iterations the pool search may make in all (a bound besides the planning-time clock,
+    /// which alone decides when most searches stop).
     static func poolIterations(timeLimit: Double, instances: Int) -> Int {
         Int(min(timeLimit, 600) * 50_000) + 100 * instances
     }
