@@ -250,9 +250,9 @@ struct PoolSearch {
         var evals = 0  // work of the iteration, charged to the clock at the next one
         defer { clock?.charge(evals) }
         /// `PlacementState.accepts`, charged (it looks up per-host counts in hash tables).
-        func accepts(_ s: Int, _ h: Int, _ ejected: [Int]) -> Bool {
+        func accepts(_ st: borrowing PlacementState, _ s: Int, _ h: Int, _ ejected: [Int]) -> Bool {
             evals += 3
-            return state.accepts(service: s, host: h, ejecting: ejected)
+            return st.accepts(service: s, host: h, ejecting: ejected)
         }
 
         for iteration in 0..<budget {
@@ -297,26 +297,28 @@ struct PoolSearch {
             /// Weighs putting pool instance `p`, and `q` too when it is ≥ 0 (weighing `w` together),
             /// on host `h`: as they are when they fit, else ejecting the lightest sets of the
             /// host's instances that cover the deficit (up to three for one newcomer, two for
-            /// two). `rest` and `base` hold the pool without the newcomers.
-            func weigh(_ p: Int, _ q: Int, on h: Int, weight w: Double, tabu: Bool) {
+            /// two). `rest` and `base` hold the pool without the newcomers. The state is passed in,
+            /// borrowed: a local function that captures it copies it (a retain and release of
+            /// each of its arrays) on every call.
+            func weigh(_ p: Int, _ q: Int, on h: Int, weight w: Double, tabu: Bool, _ st: borrowing PlacementState) {
                 let s = Int(svcOf[p])
                 let s2 = q >= 0 ? Int(svcOf[q]) : -1
                 evals += 16 + dims / 2
                 var need = false
                 for d in 0..<dims {
-                    var over = state.used[h * dims + d] + req[s * dims + d] - usable[h * dims + d]
+                    var over = st.used[h * dims + d] + req[s * dims + d] - usable[h * dims + d]
                     if q >= 0 { over += req[s2 * dims + d] }
                     deficit[d] = over
                     if over > 0 { need = true }
                 }
                 let rules = !simple[s] || (q >= 0 && !simple[s2])
                 func admits(_ set: [Int]) -> Bool {
-                    !rules || (accepts(s, h, set) && (q < 0 || accepts(s2, h, set)))
+                    !rules || (accepts(st, s, h, set) && (q < 0 || accepts(st, s2, h, set)))
                 }
                 if !need {
                     if q < 0 {
                         evals += 3
-                        if state.rejection(service: s, host: h, ignoreSkew: true) == nil {
+                        if st.rejection(service: s, host: h, ignoreSkew: true) == nil {
                             consider(-w, p: p, h: h, ejected: [], tabu: tabu, poolWeightAfterIsZero: pool.count == 1)
                         }
                     } else if admits([]) {
@@ -415,7 +417,7 @@ struct PoolSearch {
                             || ProblemIndex.matches(selector: problem.services[s].selector, labels: problem.hosts[h].labels)
                     else { continue }
                     let tabu = work.returnHost[p] == h && work.returnUntil[p] > now
-                    weigh(p, -1, on: h, weight: weight[s], tabu: tabu)
+                    weigh(p, -1, on: h, weight: weight[s], tabu: tabu, state)
                 }
             }
 
@@ -466,7 +468,7 @@ struct PoolSearch {
                     let tabu =
                         (work.returnHost[p] == h && work.returnUntil[p] > now)
                         || (work.returnHost[q] == h && work.returnUntil[q] > now)
-                    weigh(p, q, on: h, weight: wpq, tabu: tabu)
+                    weigh(p, q, on: h, weight: wpq, tabu: tabu, state)
                 }
             }
 
