@@ -330,23 +330,45 @@ public enum MigrationScheduler {
             for (i, h) in current.enumerated() {
                 if let h, problem.hosts[h].state == .cordoned { pinned.insert(Int64(h) << 32 | Int64(svcOfInstance[i])) }
             }
+            // Domains per host for each spread rule, and the domains with an eligible host for
+            // each (rule, selector), worked out once each: services share a few of them, and
+            // a pass over every host per service was most of a large fleet's schedule.
+            var domainsBySpread = [Spread: [Int]]()
+            var eligibleBy = [SpreadKey: [Int]]()
+            let pinnedHosts = Set(pinned.map { Int($0 >> 32) })
             for (s, svc) in problem.services.enumerated() {
                 guard svc.spread.isDomainBalanced else {
                     dOf.append([])
                     dSet.append([])
                     continue
                 }
-                var ids = [String: Int]()
-                var perHost = [Int](repeating: -1, count: problem.hosts.count)
-                var eligible = Set<Int>()
-                for (h, host) in problem.hosts.enumerated() {
-                    guard let d = svc.spread.domain(of: host) else { continue }
-                    let id: Int
-                    if let x = ids[d] { id = x } else { id = ids.count; ids[d] = id }
-                    perHost[h] = id
-                    if SpreadRules.isEligible(host, for: svc) || pinned.contains(Int64(h) << 32 | Int64(s)) {
-                        eligible.insert(id)
+                let perHost: [Int]
+                if let known = domainsBySpread[svc.spread] {
+                    perHost = known
+                } else {
+                    var ids = [String: Int]()
+                    var ofHost = [Int](repeating: -1, count: problem.hosts.count)
+                    for (h, host) in problem.hosts.enumerated() {
+                        guard let d = svc.spread.domain(of: host) else { continue }
+                        if let x = ids[d] { ofHost[h] = x } else { ofHost[h] = ids.count; ids[d] = ids.count }
                     }
+                    domainsBySpread[svc.spread] = ofHost
+                    perHost = ofHost
+                }
+                let key = SpreadKey(spread: svc.spread, selector: svc.selector)
+                var eligible: Set<Int>
+                if let known = eligibleBy[key] {
+                    eligible = Set(known)
+                } else {
+                    eligible = []
+                    for (h, host) in problem.hosts.enumerated() where perHost[h] >= 0 && SpreadRules.isEligible(host, for: svc) {
+                        eligible.insert(perHost[h])
+                    }
+                    eligibleBy[key] = eligible.sorted()
+                }
+                // Cordoned hosts that run this service now.
+                for h in pinnedHosts where perHost[h] >= 0 && pinned.contains(Int64(h) << 32 | Int64(s)) {
+                    eligible.insert(perHost[h])
                 }
                 dOf.append(perHost)
                 dSet.append(eligible.sorted())
@@ -801,6 +823,12 @@ public enum MigrationScheduler {
 }
 
 /// Shared helpers on spread eligibility, used by the scheduler.
+/// A spread rule with a selector: services that share both share their eligible domains.
+struct SpreadKey: Hashable {
+    var spread: Spread
+    var selector: [String: String]
+}
+
 enum SpreadRules {
     static func selectorMatches(_ host: Host, _ svc: Service) -> Bool {
         for (k, v) in svc.selector where host.labels[k] != v { return false }

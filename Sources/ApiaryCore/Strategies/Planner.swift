@@ -312,12 +312,40 @@ public enum Planner {
         var plan = finish(state: &state, bound: bound)
         plan.notes += notes
         if problem.current != nil {
-            plan.assignment = HostRelabel.relabel(problem, index: index, assignment: plan.assignment)
-            // Fewer moves leave kept hosts fuller while the waves run; when that stops the
-            // scheduler from ordering every move, the target before ReturnHome is used instead.
-            var aligned = MigrationScheduler.alignInstances(problem, target: plan.assignment)
-            let homed = ReturnHome.run(problem, index: index, assignment: aligned)
+            // Hosts renamed to keep the most instances where they run, or onto the hosts that
+            // run the most instances now (more for ReturnHome to bring back): whichever moves
+            // fewer once instances are renumbered and sent back where they can.
+            var aligned = [Int]()
+            var homed = [Int]()
+            var fewest = Int.max
+            for crowded in [false, true] {
+                let renamed = HostRelabel.relabel(problem, index: index, assignment: plan.assignment, crowded: crowded)
+                let candidate = MigrationScheduler.alignInstances(problem, target: renamed)
+                let returned = ReturnHome.run(problem, index: index, assignment: candidate)
+                let moves = problem.moves(to: returned)
+                if moves < fewest {
+                    (aligned, homed, fewest) = (candidate, returned, moves)
+                }
+            }
+            // Fewer moves leave kept hosts fuller while the waves run. When that stops the
+            // scheduler from ordering every move, the hosts of those moves keep the content the
+            // target before ReturnHome gives them and the rest is sent home again (a few
+            // rounds); failing that, the target before ReturnHome is scheduled when it leaves
+            // fewer such moves.
             var schedule = MigrationScheduler.schedule(problem, target: homed)
+            var latest = schedule
+            var frozen = Set<Int>()
+            var rounds = 0
+            while !schedule.unscheduled.isEmpty, rounds < 4 {
+                rounds += 1
+                for m in latest.unscheduled {
+                    frozen.insert(m.to)
+                    if let from = m.from { frozen.insert(from) }
+                }
+                let again = ReturnHome.run(problem, index: index, assignment: aligned, frozen: frozen)
+                latest = MigrationScheduler.schedule(problem, target: again)
+                if latest.unscheduled.count < schedule.unscheduled.count { (homed, schedule) = (again, latest) }
+            }
             if schedule.unscheduled.isEmpty {
                 aligned = homed
             } else {

@@ -9,7 +9,9 @@
 /// Runs after the host renaming and instance alignment, which leave such instances behind when
 /// a from-scratch packing wins: they match whole host contents, not single instances.
 enum ReturnHome {
-    static func run(_ problem: Problem, index: ProblemIndex, assignment: [Int]) -> [Int] {
+    /// - Parameter frozen: hosts whose content stays as in `assignment`: nothing is sent home
+    ///   to them or displaced from them (hosts of moves the waves could not order otherwise).
+    static func run(_ problem: Problem, index: ProblemIndex, assignment: [Int], frozen: Set<Int> = []) -> [Int] {
         guard let current = problem.current else { return assignment }
         var state = PlacementState(problem: problem, index: index)
         var on = [[Int]](repeating: [], count: problem.hosts.count)
@@ -34,12 +36,12 @@ enum ReturnHome {
         let used = problem.hosts.indices.filter { state.hostCount[$0] > 0 && problem.hosts[$0].state == .active }
         var rng = SplitMix64(seed: 0x4E7_0E15)
         var work = 0
-        let budget = 8 * problem.instanceCount
+        let budget = 24 * problem.instanceCount
         for _ in 0..<3 {
             var improved = false
             for i in state.assignment.indices {
                 let h = state.assignment[i]
-                guard h >= 0, let c = current[i], c != h, index.pinnedHost[i] < 0, state.hostCount[c] > 0,
+                guard h >= 0, let c = current[i], c != h, index.pinnedHost[i] < 0, state.hostCount[c] > 0, !frozen.contains(c), !frozen.contains(h),
                     problem.hosts[c].state == .active
                 else { continue }
                 let s = Int(index.serviceOfInstance[i])
@@ -59,7 +61,7 @@ enum ReturnHome {
                     // linear on hosts with hundreds of instances.
                     tried += 1
                     work += 1
-                    if tried > 8 || work > budget { break }
+                    if tried > 32 || work > budget { break }
                     let sj = Int(index.serviceOfInstance[j])
                     detach(j)
                     if takes(s, c) {
@@ -70,7 +72,9 @@ enum ReturnHome {
                         }
                         if state.hostCount[h] > 0 { options.append(h) }
                         for _ in 0..<min(4, used.count) { options.append(used[Int(rng.next() % UInt64(used.count))]) }
-                        if let target = options.first(where: { $0 != c && state.hostCount[$0] > 0 && takes(sj, $0) }) {
+                        if let target = options.first(where: {
+                            $0 != c && !frozen.contains($0) && state.hostCount[$0] > 0 && takes(sj, $0)
+                        }) {
                             attach(j, target)
                             swapped = true
                             break
