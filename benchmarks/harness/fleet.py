@@ -50,13 +50,22 @@ def demand_utilization(inv: dict) -> float:
     return float(max(dem[d] / cap[d] for d in range(p.D) if p.dims[d] in ("cpu", "memory")))
 
 
-def fleet_at(n: int, util: float, seed: int) -> dict:
-    """generate.fleet with the host count scaled so the demand is `util` of the capacity."""
-    base = generate.fleet(n, seed)
+def uniform_hosts(inv: dict) -> dict:
+    """Every host the same shape (64 cores, 256 GiB, 2 TiB); zones and arch labels kept."""
+    for h in inv["host"]:
+        h["capacity"] = {"cpu": 64, "memory": "256GiB", "disk": "2TiB"}
+    return inv
+
+
+def fleet_at(n: int, util: float, seed: int, uniform: bool = False) -> dict:
+    """generate.fleet with the host count scaled so the demand is `util` of the capacity
+    (`uniform`: every host of one shape)."""
+    shape = uniform_hosts if uniform else (lambda inv: inv)
+    base = shape(generate.fleet(n, seed))
     u0 = demand_utilization(base)
     hpi = 0.1 * u0 / util
-    inv = generate.fleet(n, seed, hosts_per_instance=hpi)
-    inv["meta"]["name"] = f"fleet-{n}-u{int(round(util * 100))}-s{seed}"
+    inv = shape(generate.fleet(n, seed, hosts_per_instance=hpi))
+    inv["meta"]["name"] = f"fleet-{n}-u{int(round(util * 100))}-s{seed}" + ("-uniform" if uniform else "")
     return inv
 
 
@@ -120,7 +129,7 @@ def check_host_rules_in_waves(p: model.Problem, waves: list) -> list[str]:
 
 
 def run_one(args, n: int, util: float, seed: int, outdir: str) -> dict:
-    inv = spread_placement(fleet_at(n, util, seed), seed)
+    inv = spread_placement(fleet_at(n, util, seed, uniform=args.uniform_hosts), seed)
     name = inv["meta"]["name"]
     p = model.from_inventory(inv, name)
     used = sorted(set(p.current[p.current >= 0].tolist()))
@@ -209,6 +218,8 @@ def main():
     ap.add_argument("--utils", default="0.2,0.25,0.3")
     ap.add_argument("--seeds", default="1")
     ap.add_argument("--time-limit", type=float, default=None)
+    ap.add_argument("--uniform-hosts", action="store_true",
+                    help="every host of one shape (64 cores, 256 GiB), so no host class is preferred")
     ap.add_argument("--timeout", type=float, default=600)
     ap.add_argument("--out", default=None)
     ap.add_argument("--update-readme", action="store_true")
