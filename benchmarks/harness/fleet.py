@@ -156,7 +156,7 @@ def run_one(args, n: int, util: float, seed: int, outdir: str) -> dict:
         if mode == "moves":
             mig = r["doc"].get("migration") or {}
             waves = mig.get("waves", [])
-            werr = check_waves(p, waves, out, int(inv["policy"].get("max_unavailable", 1)))
+            werr = check_waves(p, waves, out, int(inv["policy"].get("max_unavailable", 1)), mig.get("spare_hosts"))
             werr += check_host_rules_in_waves(p, waves)
             e.update(waves=len(waves), spares=len(mig.get("spare_hosts") or []),
                      max_wave=max((len(w) for w in waves), default=0),
@@ -231,7 +231,7 @@ def main():
     shown = {"--sizes": args.sizes, "--utils": args.utils, "--seeds": args.seeds}
     if args.time_limit is not None:
         shown["--time-limit"] = args.time_limit
-    args.argv = [f"{k} {v}" for k, v in shown.items()]
+    args.argv = [f"{k} {v}" for k, v in shown.items()] + (["--uniform-hosts"] if args.uniform_hosts else [])
     args.apiary = args.apiary or DEFAULT_APIARY
     if not os.path.exists(args.apiary):
         sys.exit(f"no apiary binary at {args.apiary} (build: swift build -c release --scratch-path .build-bench)")
@@ -260,7 +260,10 @@ def main():
         f.write(md)
     print(md)
     if args.update_readme:
-        update_readme(md)
+        if args.uniform_hosts:
+            update_readme(md, "<!-- fleet-uniform:begin -->", "<!-- fleet-uniform:end -->")
+        else:
+            update_readme(md)
 
 
 if __name__ == "__main__":

@@ -43,7 +43,9 @@ struct Construction {
     /// that is fullest after taking it (mean utilization over dimensions), else to the first
     /// host in priority order that takes it. `key == nil` keeps the inventory's order.
     /// - Complexity: O(instances × hosts in use); for small and medium inputs.
-    func runBestFit(key: Scales.SortKey?, jitter: [Double]? = nil) -> (PlacementState, TreeSet) {
+    /// `work` is increased by the hosts looked at (each one's rule check, and its score over
+    /// the dimensions when it takes the instance), for the planning-time clock.
+    func runBestFit(key: Scales.SortKey?, jitter: [Double]? = nil, work: inout Int) -> (PlacementState, TreeSet) {
         var state = PlacementState(problem: problem, index: index)
         state.placePinned()
         var trees = TreeSet(order: order, problem: problem, bounds: treeBounds)
@@ -65,7 +67,9 @@ struct Construction {
             where state.assignment[i] < 0 && index.pinnedHost[i] != ProblemIndex.excluded {
                 var best = -1
                 var bestScore = -Double.infinity
+                work += open.count
                 for h in open where state.rejection(service: s, host: h) == nil {
+                    work += dims
                     var score = 0.0
                     for d in 0..<dims {
                         let cap = index.usableFlat[h * dims + d]

@@ -154,8 +154,8 @@ public enum Planner {
         /// Construction passes are charged by size (they run to the end either way): first fit
         /// searches host trees, best fit scans the hosts.
         let dims = problem.dimensions.count
-        func chargeConstruction(firstFit: Int, bestFit: Int = 0) {
-            clock.charge(problem.instanceCount * dims * (35 * firstFit + bestFit * (2 * problem.hosts.count) * 87 / 100))
+        func chargeConstruction(firstFit: Int, bestFitWork: Int = 0) {
+            clock.charge(problem.instanceCount * dims * 35 * firstFit + bestFitWork * Self.bestFitUnits)
         }
 
         var state: PlacementState
@@ -180,7 +180,7 @@ public enum Planner {
                 altStart = alt
             }
         } else {
-            (state, trees) = Self.fromScratch(problem, construction: construction, charge: chargeConstruction)
+            (state, trees) = Self.fromScratch(problem, construction: construction) { chargeConstruction(firstFit: $0, bestFitWork: $1) }
         }
         report("construction", state.hostsUsed)
 
@@ -219,7 +219,7 @@ public enum Planner {
                 }
             }
             if problem.current != nil, state.hostsUsed > bound.value {
-                var scratch = Self.fromScratch(problem, construction: construction, charge: chargeConstruction)
+                var scratch = Self.fromScratch(problem, construction: construction) { chargeConstruction(firstFit: $0, bestFitWork: $1) }
                 // Packed as if nothing ran yet: the descent then picks victims by load, not by
                 // how few instances they run now (which would trade hosts for moves here).
                 var empty = problem
@@ -254,6 +254,29 @@ public enum Planner {
                     }
                 }
             }
+            // Time the from-scratch packing left (it may stop early at the bound, or fail to
+            // place everything on a fleet that is nearly full) goes to the running fleet's best
+            // state: the descent, then (without a move budget, which it does not count) the
+            // tabu pool search.
+            if problem.current != nil, state.hostsUsed > bound.value, !expired(deadline) {
+                // The pool search leaves hosts of many instances to the descent.
+                let poolHelps =
+                    options.maxMoves == nil && problem.instanceCount <= state.hostsUsed * PoolSearch.maxVictimInstances
+                let descentEnd = poolHelps ? clock.now + (deadline - clock.now) / 2 : deadline
+                improvement.run(
+                    state: &state, trees: &trees, lowerBound: bound.value,
+                    expired: { expired(descentEnd) }, progress: { report("improvement", $0) })
+                if poolHelps, state.hostsUsed > bound.value {
+                    var search = PoolSearch(problem: problem, scales: scales, idleWatts: power.idleWatts, seed: options.seed)
+                    search.clock = clock
+                    let before = (state, trees)
+                    search.run(
+                        state: &state, trees: &trees, lowerBound: bound.value,
+                        iterationCap: Self.poolIterations(timeLimit: deadline, instances: problem.instanceCount),
+                        expired: { expired(deadline) }, progress: { report("pool search", $0) })
+                    if Self.better(before.0, than: state) { (state, trees) = before }
+                }
+            }
             // Tabu pool search on the best state so far (see PoolSearch): it walks out of the
             // local optima the descent stops in.
             if problem.current == nil, state.hostsUsed > bound.value {
@@ -279,10 +302,12 @@ public enum Planner {
                         0.85 + 0.3 * Double(rng.next() >> 11) / Double(1 << 53)
                     }
                     let key = Scales.SortKey.allCases[round % Scales.SortKey.allCases.count]
+                    var bestFitWork = 0
                     var candidate =
                         round % 2 == 0
-                        ? construction.run(key: key, jitter: jitter) : construction.runBestFit(key: key, jitter: jitter)
-                    if round % 2 == 0 { chargeConstruction(firstFit: 1) } else { chargeConstruction(firstFit: 0, bestFit: 1) }
+                        ? construction.run(key: key, jitter: jitter)
+                        : construction.runBestFit(key: key, jitter: jitter, work: &bestFitWork)
+                    chargeConstruction(firstFit: round % 2 == 0 ? 1 : 0, bestFitWork: bestFitWork)
                     let slice = min(deadline, clock.now + max(0.05, deadline / 20))
                     improvement.run(
                         state: &candidate.0, trees: &candidate.1, lowerBound: bound.value,
@@ -381,9 +406,9 @@ public enum Planner {
 
     /// The best of several constructions from an empty fleet: first fit under every sort key
     /// (one key above 20,000 instances), and best fit in sorted and inventory order up to 5,000.
-    /// `charge` is told how many first-fit and best-fit passes ran.
+    /// `charge` is told how many first-fit passes ran and the best-fit passes' work.
     static func fromScratch(
-        _ problem: Problem, construction: Construction, charge: (_ firstFit: Int, _ bestFit: Int) -> Void
+        _ problem: Problem, construction: Construction, charge: (_ firstFit: Int, _ bestFitWork: Int) -> Void
     ) -> (PlacementState, TreeSet) {
         let keys: [Scales.SortKey] = problem.instanceCount <= 20_000 ? Scales.SortKey.allCases : [.dominantShare]
         var best: (PlacementState, TreeSet)?
@@ -391,17 +416,20 @@ public enum Planner {
             let candidate = construction.run(key: key)
             if best == nil || Self.better(candidate.0, than: best!.0) { best = candidate }
         }
-        var bestFitPasses = 0
+        var bestFitWork = 0
         if problem.instanceCount <= 5_000 {
             for key in [nil] + Scales.SortKey.allCases.map(Optional.some) {
-                let candidate = construction.runBestFit(key: key)
-                bestFitPasses += 1
+                let candidate = construction.runBestFit(key: key, work: &bestFitWork)
                 if Self.better(candidate.0, than: best!.0) { best = candidate }
             }
         }
-        charge(keys.count, bestFitPasses)
+        charge(keys.count, bestFitWork)
         return best!
     }
+
+    /// Planning-time units per unit of best-fit work (a host looked at, or one dimension of
+    /// its score): measured, see `benchmarks/README.md`.
+    static let bestFitUnits = 2
 
     /// Share of the time limit the tabu pool search gets before the randomized restarts.
     static let poolShare = 0.9
