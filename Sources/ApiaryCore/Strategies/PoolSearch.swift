@@ -242,24 +242,17 @@ struct PoolSearch {
         let start = work.clock
         defer { work.clock += used }
         let sample = hosts.count > 64
-        var deficit = [Int64](repeating: 0, count: dims)
-        var members = [Int]()
-        var memberService = [Int]()  // service index × dims of each member
-        var short = [Int]()  // dimensions where the host lacks room
+        // Scratch of `weigh`, passed to it inout: a local function that captures mutable locals
+        // has their accesses checked for exclusivity at run time.
+        var buf = WeighBuffers(dims: dims)
         var pairs = [(Int, Int)]()  // pool pairs tried as two-instance moves this iteration
-        var evals = 0  // work of the iteration, charged to the clock at the next one
-        defer { clock?.charge(evals) }
-        /// `PlacementState.accepts`, charged (it looks up per-host counts in hash tables).
-        func accepts(_ st: borrowing PlacementState, _ s: Int, _ h: Int, _ ejected: [Int]) -> Bool {
-            evals += 3
-            return st.accepts(service: s, host: h, ejecting: ejected)
-        }
+        defer { clock?.charge(buf.evals) }
 
         for iteration in 0..<budget {
             used = iteration + 1
             let now = start + iteration
-            clock?.charge(evals)
-            evals = 40
+            clock?.charge(buf.evals)
+            buf.evals = 40
             if expired() { return false }
             var best: (p: Int, q: Int, h: Int, ejected: [Int])?
             var bestCost = Double.infinity
@@ -300,97 +293,97 @@ struct PoolSearch {
             /// two). `rest` and `base` hold the pool without the newcomers. The state is passed in,
             /// borrowed: a local function that captures it copies it (a retain and release of
             /// each of its arrays) on every call.
-            func weigh(_ p: Int, _ q: Int, on h: Int, weight w: Double, tabu: Bool, _ st: borrowing PlacementState) {
+            func weigh(
+                _ p: Int, _ q: Int, on h: Int, weight w: Double, tabu: Bool, _ st: borrowing PlacementState,
+                _ buf: inout WeighBuffers
+            ) {
                 let s = Int(svcOf[p])
                 let s2 = q >= 0 ? Int(svcOf[q]) : -1
-                evals += 16 + dims / 2
+                buf.evals += 16 + dims / 2
                 var need = false
                 for d in 0..<dims {
                     var over = st.used[h * dims + d] + req[s * dims + d] - usable[h * dims + d]
                     if q >= 0 { over += req[s2 * dims + d] }
-                    deficit[d] = over
+                    buf.deficit[d] = over
                     if over > 0 { need = true }
                 }
                 let rules = !simple[s] || (q >= 0 && !simple[s2])
-                func admits(_ set: [Int]) -> Bool {
-                    !rules || (accepts(st, s, h, set) && (q < 0 || accepts(st, s2, h, set)))
-                }
                 if !need {
                     if q < 0 {
-                        evals += 3
+                        buf.evals += 3
                         if st.rejection(service: s, host: h, ignoreSkew: true) == nil {
                             consider(-w, p: p, h: h, ejected: [], tabu: tabu, poolWeightAfterIsZero: pool.count == 1)
                         }
-                    } else if admits([]) {
+                    } else if Self.admits(st, rules, s, s2, h, [], &buf.evals) {
                         consider(-w, p: p, q: q, h: h, ejected: [], tabu: tabu, poolWeightAfterIsZero: pool.count == 2)
                     }
                     return
                 }
-                members.removeAll(keepingCapacity: true)
+                buf.members.removeAll(keepingCapacity: true)
                 for e in work.on[h] where pinned[e] < 0 && work.ejectUntil[e] <= now {
-                    members.append(e)
+                    buf.members.append(e)
                 }
-                if members.isEmpty { return }
+                if buf.members.isEmpty { return }
                 // Lightest first, so each loop below can stop at the first set heavier than
                 // the best move found. On hosts of many instances, a bounded subset (ejection
                 // sets are small).
                 let cap = q < 0 ? 48 : 24
-                if members.count > cap { members.removeLast(members.count - cap) }
-                members.sort { weight[Int(svcOf[$0])] < weight[Int(svcOf[$1])] }
-                memberService.removeAll(keepingCapacity: true)
-                for e in members { memberService.append(Int(svcOf[e]) * dims) }
-                short.removeAll(keepingCapacity: true)
-                for d in 0..<dims where deficit[d] > 0 { short.append(d) }
+                if buf.members.count > cap { buf.members.removeLast(buf.members.count - cap) }
+                buf.members.sort { weight[Int(svcOf[$0])] < weight[Int(svcOf[$1])] }
+                buf.memberService.removeAll(keepingCapacity: true)
+                for e in buf.members { buf.memberService.append(Int(svcOf[e]) * dims) }
+                buf.short.removeAll(keepingCapacity: true)
+                for d in 0..<dims where buf.deficit[d] > 0 { buf.short.append(d) }
                 // Sets of one, two and (one newcomer, small hosts) three instances.
-                let triples = q < 0 && members.count <= 12
-                let n = members.count
-                evals += 2 * n
+                let triples = q < 0 && buf.members.count <= 12
+                let n = buf.members.count
+                buf.evals += 2 * n
                 for a in 0..<n {
-                    let wa = weight[memberService[a] / dims]
+                    let wa = weight[buf.memberService[a] / dims]
                     if base + wa - w >= bestCost { break }
-                    let ra = memberService[a]
+                    let ra = buf.memberService[a]
                     var coversA = true
-                    for d in short where req[ra + d] < deficit[d] {
+                    for d in buf.short where req[ra + d] < buf.deficit[d] {
                         coversA = false
                         break
                     }
                     if coversA {
-                        if admits([members[a]]) {
-                            consider(wa - w, p: p, q: q, h: h, ejected: [members[a]], tabu: tabu, poolWeightAfterIsZero: false)
+                        if Self.admits(st, rules, s, s2, h, [buf.members[a]], &buf.evals) {
+                            consider(wa - w, p: p, q: q, h: h, ejected: [buf.members[a]], tabu: tabu, poolWeightAfterIsZero: false)
                         }
                         continue  // supersets only weigh more
                     }
                     for b in (a + 1)..<max(a + 1, n) {
-                        evals += 1
-                        let wab = wa + weight[memberService[b] / dims]
+                        buf.evals += 1
+                        let wab = wa + weight[buf.memberService[b] / dims]
                         if base + wab - w >= bestCost { break }
-                        let rb = memberService[b]
+                        let rb = buf.memberService[b]
                         var coversAB = true
-                        for d in short where req[ra + d] + req[rb + d] < deficit[d] {
+                        for d in buf.short where req[ra + d] + req[rb + d] < buf.deficit[d] {
                             coversAB = false
                             break
                         }
                         if coversAB {
-                            let set = [members[a], members[b]]
-                            if admits(set) {
+                            let set = [buf.members[a], buf.members[b]]
+                            if Self.admits(st, rules, s, s2, h, set, &buf.evals) {
                                 consider(wab - w, p: p, q: q, h: h, ejected: set, tabu: tabu, poolWeightAfterIsZero: false)
                             }
                             continue
                         }
                         guard triples else { continue }
                         for c in (b + 1)..<max(b + 1, n) {
-                            evals += 1
-                            let wabc = wab + weight[memberService[c] / dims]
+                            buf.evals += 1
+                            let wabc = wab + weight[buf.memberService[c] / dims]
                             if base + wabc - w >= bestCost { break }
-                            let rc = memberService[c]
+                            let rc = buf.memberService[c]
                             var coversABC = true
-                            for d in short where req[ra + d] + req[rb + d] + req[rc + d] < deficit[d] {
+                            for d in buf.short where req[ra + d] + req[rb + d] + req[rc + d] < buf.deficit[d] {
                                 coversABC = false
                                 break
                             }
                             if coversABC {
-                                let set = [members[a], members[b], members[c]]
-                                if admits(set) {
+                                let set = [buf.members[a], buf.members[b], buf.members[c]]
+                                if Self.admits(st, rules, s, s2, h, set, &buf.evals) {
                                     consider(wabc - w, p: p, h: h, ejected: set, tabu: tabu, poolWeightAfterIsZero: false)
                                 }
                             }
@@ -417,7 +410,7 @@ struct PoolSearch {
                             || ProblemIndex.matches(selector: problem.services[s].selector, labels: problem.hosts[h].labels)
                     else { continue }
                     let tabu = work.returnHost[p] == h && work.returnUntil[p] > now
-                    weigh(p, -1, on: h, weight: weight[s], tabu: tabu, state)
+                    weigh(p, -1, on: h, weight: weight[s], tabu: tabu, state, &buf)
                 }
             }
 
@@ -468,7 +461,7 @@ struct PoolSearch {
                     let tabu =
                         (work.returnHost[p] == h && work.returnUntil[p] > now)
                         || (work.returnHost[q] == h && work.returnUntil[q] > now)
-                    weigh(p, q, on: h, weight: wpq, tabu: tabu, state)
+                    weigh(p, q, on: h, weight: wpq, tabu: tabu, state, &buf)
                 }
             }
 
@@ -495,4 +488,29 @@ struct PoolSearch {
         }
         return false
     }
+
+    /// `PlacementState.accepts` for the newcomers `s` and, when ≥ 0, `s2` on `h` with `set`
+    /// ejected, when a rule besides capacity can bind (`rules`); 3 evals per check.
+    @inline(__always)
+    static func admits(
+        _ st: borrowing PlacementState, _ rules: Bool, _ s: Int, _ s2: Int, _ h: Int, _ set: [Int], _ evals: inout Int
+    ) -> Bool {
+        guard rules else { return true }
+        evals += 3
+        guard st.accepts(service: s, host: h, ejecting: set) else { return false }
+        guard s2 >= 0 else { return true }
+        evals += 3
+        return st.accepts(service: s2, host: h, ejecting: set)
+    }
+}
+
+/// Scratch arrays of `PoolSearch`'s move weighing, reused across calls, and the work counted.
+struct WeighBuffers {
+    var deficit: [Int64]
+    var members = [Int]()
+    var memberService = [Int]()  // service index × dims of each member
+    var short = [Int]()  // dimensions where the host lacks room
+    var evals = 0  // work of the iteration, charged to the clock at the next one
+
+    init(dims: Int) { deficit = Array(repeating: 0, count: dims) }
 }
