@@ -13,6 +13,8 @@ struct Construction {
     let window: Int
     /// `TreeSet.bounds(problem)`.
     let treeBounds: (floor: [Int64], edges: [Int64])
+    /// Normalized size of each host (what an exclusive tenant wastes there), in host order.
+    let hostSize: [Double]
 
     init(problem: Problem, index: ProblemIndex, scales: Scales, order: [Int]) {
         window = problem.instanceCount > 20_000 ? 512 : 0
@@ -21,6 +23,7 @@ struct Construction {
         self.scales = scales
         self.order = order
         treeBounds = TreeSet.bounds(problem)
+        hostSize = problem.usable.map { scales.weight($0, .sum) }
     }
 
     /// Services by decreasing sort weight under `key` (ties: lower index first), exclusive
@@ -170,7 +173,7 @@ struct Construction {
             for (rank, h) in order.enumerated() where state.rejection(service: s, host: h) == nil {
                 // Prefer a host the service already holds, then the smallest that fits.
                 let shared = state.hostCount[h] > 0 ? 0 : 1
-                let waste = scales.weight(problem.usable[h], .sum)
+                let waste = hostSize[h]
                 let key = (shared, waste, rank)
                 if best < 0 || key < bestKey {
                     best = h
