@@ -20,7 +20,9 @@ enum HostRelabel {
             if assignment[i] >= 0 { fixed.insert(assignment[i]) }
         }
         let classOf = classes(problem, excluding: fixed)
-        let bins = Set(assignment.filter { $0 >= 0 && classOf[$0] >= 0 }).sorted()
+        var isBin = [Bool](repeating: false, count: problem.hosts.count)
+        for b in assignment where b >= 0 && classOf[b] >= 0 { isBin[b] = true }
+        let bins = problem.hosts.indices.filter { isBin[$0] }
         // Overlap of each used host's content (bin) with each same-class host.
         var overlap = [Int64: Int]()
         for (i, b) in assignment.enumerated() where b >= 0 && classOf[b] >= 0 {
@@ -82,7 +84,7 @@ enum HostRelabel {
         // Bins left over: keep their own host when free, else any free host of their class.
         var freeByClass = [Int: [Int]]()
         for h in problem.hosts.indices.reversed()
-        where classOf[h] >= 0 && !taken[h] && allowed[h] && (crowded || !bins.contains(h)) {
+        where classOf[h] >= 0 && !taken[h] && allowed[h] && (crowded || !isBin[h]) {
             freeByClass[classOf[h], default: []].append(h)
         }
         for b in bins where target[b] < 0 && !taken[b] && allowed[b] {
@@ -110,7 +112,7 @@ enum HostRelabel {
 
     /// Class of each active host not in `excluding` (same capacity, zone and labels: any
     /// content one can carry, another can), -1 for the rest.
-    static func classes(_ problem: Problem, excluding: Set<Int> = []) -> [Int] {
+    static func classes(_ problem: Problem, excluding: Set<Int>) -> [Int] {
         var classOf = [Int](repeating: -1, count: problem.hosts.count)
         var classes = [String: Int]()
         for (h, host) in problem.hosts.enumerated() where host.state == .active && !excluding.contains(h) {

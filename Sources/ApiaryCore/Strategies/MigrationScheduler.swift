@@ -356,22 +356,21 @@ public enum MigrationScheduler {
                     perHost = ofHost
                 }
                 let key = SpreadKey(spread: svc.spread, selector: svc.selector)
-                var eligible: Set<Int>
+                let shared: [Int]
                 if let known = eligibleBy[key] {
-                    eligible = Set(known)
+                    shared = known
                 } else {
-                    eligible = []
+                    var eligible = Set<Int>()
                     for (h, host) in problem.hosts.enumerated() where perHost[h] >= 0 && SpreadRules.isEligible(host, for: svc) {
                         eligible.insert(perHost[h])
                     }
-                    eligibleBy[key] = eligible.sorted()
+                    shared = eligible.sorted()
+                    eligibleBy[key] = shared
                 }
-                // Cordoned hosts that run this service now.
-                for h in pinnedHosts where perHost[h] >= 0 && pinned.contains(Int64(h) << 32 | Int64(s)) {
-                    eligible.insert(perHost[h])
-                }
+                // Plus the domains of cordoned hosts that run this service now.
+                let cordoned = pinnedHosts.filter { perHost[$0] >= 0 && pinned.contains(Int64($0) << 32 | Int64(s)) }
                 dOf.append(perHost)
-                dSet.append(eligible.sorted())
+                dSet.append(cordoned.isEmpty ? shared : Set(shared + cordoned.map { perHost[$0] }).sorted())
             }
             domainOfHost = dOf
             skewDomains = dSet
@@ -822,13 +821,13 @@ public enum MigrationScheduler {
     }
 }
 
-/// Shared helpers on spread eligibility, used by the scheduler.
 /// A spread rule with a selector: services that share both share their eligible domains.
 struct SpreadKey: Hashable {
     var spread: Spread
     var selector: [String: String]
 }
 
+/// Shared helpers on spread eligibility, used by the scheduler.
 enum SpreadRules {
     static func selectorMatches(_ host: Host, _ svc: Service) -> Bool {
         for (k, v) in svc.selector where host.labels[k] != v { return false }

@@ -1,7 +1,7 @@
 /// Options for one planning run. Validated by the CLI; the core trusts them.
 public struct PlannerOptions: Sendable, Hashable {
     /// Planning budget in seconds of the reference machine, counted in work done (see
-    /// `WorkClock`); the wall clock the caller supplies only stops a run at 1.5× this + 0.25 s.
+    /// `WorkClock`); the wall clock the caller supplies only stops a run at 2× this + 0.5 s.
     public var timeLimit: Double
     /// Seed of the injected generator: the same seed gives the same plan.
     public var seed: UInt64
@@ -191,6 +191,17 @@ public enum Planner {
                 problem: problem, scales: scales, idleWatts: power.idleWatts, maxMoves: options.maxMoves,
                 seed: options.seed)
             improvement.clock = clock
+            /// The tabu pool search (see PoolSearch) on a state until planning time `end`.
+            func poolSearch(
+                _ state: inout PlacementState, _ trees: inout TreeSet, until end: Double, progress: (Int) -> Void
+            ) {
+                var search = PoolSearch(problem: problem, scales: scales, idleWatts: power.idleWatts, seed: options.seed)
+                search.clock = clock
+                search.run(
+                    state: &state, trees: &trees, lowerBound: bound.value,
+                    iterationCap: Self.poolIterations(timeLimit: deadline, instances: problem.instanceCount),
+                    expired: { expired(end) }, progress: progress)
+            }
             // With a running fleet, half the time goes to improving the move-aware start and
             // half to a from-scratch plan: fewest hosts come first, then fewest moves. A fleet
             // spread out over 1.5× the hosts of its lower bound or more is consolidated by the
@@ -234,19 +245,15 @@ public enum Planner {
                     state: &scratch.0, trees: &scratch.1, lowerBound: bound.value,
                     expired: { expired(descentEnd) }, progress: { _ in })
                 if scratch.0.hostsUsed > bound.value {
-                    var search = PoolSearch(problem: problem, scales: scales, idleWatts: power.idleWatts, seed: options.seed)
-                    search.clock = clock
-                    search.run(
-                        state: &scratch.0, trees: &scratch.1, lowerBound: bound.value,
-                        iterationCap: Self.poolIterations(timeLimit: deadline, instances: problem.instanceCount),
-                        expired: { expired(deadline) }, progress: { _ in })
+                    poolSearch(&scratch.0, &scratch.1, until: deadline) { _ in }
                 }
                 if Self.better(scratch.0, than: state) {
                     // With a move budget, only when it keeps within it once hosts are renamed and
                     // instances sent home as the plan's last steps will (counted only then: at
                     // 100k instances each count is a quarter of a second).
                     let withinBudget =
-                        options.maxMoves.map { Self.homedMoves(problem, index: index, scratch.0.assignment) <= $0 } ?? true
+                        options.maxMoves.map { problem.moves(to: Self.homed(problem, index: index, scratch.0.assignment).homed) <= $0 }
+                        ?? true
                     if withinBudget {
                         (state, trees) = scratch
                         notes.append(
@@ -267,27 +274,17 @@ public enum Planner {
                     state: &state, trees: &trees, lowerBound: bound.value,
                     expired: { expired(descentEnd) }, progress: { report("improvement", $0) })
                 if poolHelps, state.hostsUsed > bound.value {
-                    var search = PoolSearch(problem: problem, scales: scales, idleWatts: power.idleWatts, seed: options.seed)
-                    search.clock = clock
                     let before = (state, trees)
-                    search.run(
-                        state: &state, trees: &trees, lowerBound: bound.value,
-                        iterationCap: Self.poolIterations(timeLimit: deadline, instances: problem.instanceCount),
-                        expired: { expired(deadline) }, progress: { report("pool search", $0) })
+                    poolSearch(&state, &trees, until: deadline) { report("pool search", $0) }
                     if Self.better(before.0, than: state) { (state, trees) = before }
                 }
             }
             // Tabu pool search on the best state so far (see PoolSearch): it walks out of the
             // local optima the descent stops in.
             if problem.current == nil, state.hostsUsed > bound.value {
-                var search = PoolSearch(problem: problem, scales: scales, idleWatts: power.idleWatts, seed: options.seed)
-                search.clock = clock
                 let before = (state, trees)
                 let poolDeadline = min(deadline, clock.now + deadline * Self.poolShare)
-                search.run(
-                    state: &state, trees: &trees, lowerBound: bound.value,
-                    iterationCap: Self.poolIterations(timeLimit: deadline, instances: problem.instanceCount),
-                    expired: { expired(poolDeadline) }, progress: { report("pool search", $0) })
+                poolSearch(&state, &trees, until: poolDeadline) { report("pool search", $0) }
                 if Self.better(before.0, than: state) { (state, trees) = before }
             }
             // Randomized restarts (GRASP-style, at most 64) while time remains on inputs where a construction
@@ -340,18 +337,7 @@ public enum Planner {
             // Hosts renamed to keep the most instances where they run, or onto the hosts that
             // run the most instances now (more for ReturnHome to bring back): whichever moves
             // fewer once instances are renumbered and sent back where they can.
-            var aligned = [Int]()
-            var homed = [Int]()
-            var fewest = Int.max
-            for crowded in [false, true] {
-                let renamed = HostRelabel.relabel(problem, index: index, assignment: plan.assignment, crowded: crowded)
-                let candidate = MigrationScheduler.alignInstances(problem, target: renamed)
-                let returned = ReturnHome.run(problem, index: index, assignment: candidate)
-                let moves = problem.moves(to: returned)
-                if moves < fewest {
-                    (aligned, homed, fewest) = (candidate, returned, moves)
-                }
-            }
+            var (aligned, homed) = Self.homed(problem, index: index, plan.assignment)
             // Fewer moves leave kept hosts fuller while the waves run. When that stops the
             // scheduler from ordering every move, the hosts of those moves keep the content the
             // target before ReturnHome gives them and the rest is sent home again (a few
@@ -428,17 +414,26 @@ public enum Planner {
     }
 
     /// Planning-time units per unit of best-fit work (a host looked at, or one dimension of
-    /// its score): measured, see `benchmarks/README.md`.
+    /// its score): such a unit took 9–25 ns on the reference machine (see the ROADEF notes
+    /// in `benchmarks/README.md`).
     static let bestFitUnits = 2
 
-    /// Moves of an assignment after the plan's last steps: hosts renamed (by overlap, or onto
-    /// the crowded hosts, whichever moves fewer), instances renumbered and sent home.
-    static func homedMoves(_ problem: Problem, index: ProblemIndex, _ assignment: [Int]) -> Int {
-        [false, true].map { crowded in
+    /// The plan's last steps on an assignment: hosts renamed (by overlap, or onto the crowded
+    /// hosts, whichever ends with fewer moves) and instances renumbered (`aligned`), then moved
+    /// instances sent back where they run (`homed`).
+    static func homed(_ problem: Problem, index: ProblemIndex, _ assignment: [Int]) -> (aligned: [Int], homed: [Int]) {
+        var best: (aligned: [Int], homed: [Int])?
+        var fewest = Int.max
+        for crowded in [false, true] {
             let renamed = HostRelabel.relabel(problem, index: index, assignment: assignment, crowded: crowded)
             let aligned = MigrationScheduler.alignInstances(problem, target: renamed)
-            return problem.moves(to: ReturnHome.run(problem, index: index, assignment: aligned))
-        }.min()!
+            let returned = ReturnHome.run(problem, index: index, assignment: aligned)
+            let moves = problem.moves(to: returned)
+            if moves < fewest {
+                (best, fewest) = ((aligned, returned), moves)
+            }
+        }
+        return best!
     }
 
     /// Share of the time limit the tabu pool search gets before the randomized restarts.

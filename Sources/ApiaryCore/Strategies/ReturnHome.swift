@@ -41,8 +41,8 @@ enum ReturnHome {
             var improved = false
             for i in state.assignment.indices {
                 let h = state.assignment[i]
-                guard h >= 0, let c = current[i], c != h, index.pinnedHost[i] < 0, state.hostCount[c] > 0, !frozen.contains(c), !frozen.contains(h),
-                    problem.hosts[c].state == .active
+                guard h >= 0, let c = current[i], c != h, index.pinnedHost[i] < 0, state.hostCount[c] > 0,
+                    problem.hosts[c].state == .active, !frozen.contains(c), !frozen.contains(h)
                 else { continue }
                 let s = Int(index.serviceOfInstance[i])
                 detach(i)
