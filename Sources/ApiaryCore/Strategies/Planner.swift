@@ -44,12 +44,25 @@ public enum Planner {
         elapsed: () -> Double = { 0 }, progress: (PlannerProgress) -> Void = { _ in }
     ) -> Plan {
         // With a running fleet, moves the waves cannot order safely are pinned where they run
-        // and the fleet re-planned around them (a few rounds at most).
+        // and the fleet re-planned around them (a few rounds at most). Pins can only cost
+        // (each round plans around more of them), so the best round's plan is kept.
         var stay = [Int: Int]()
         var plan = plan(problem, options: options, stay: stay, elapsed: elapsed, progress: progress)
+        /// Stops what cannot stay; ranks the plan (see `score`), an uneven spread last.
+        func settle(_ plan: inout Plan) -> [Int] {
+            if !plan.unscheduled.isEmpty {
+                plan.notes.append("\(plan.unscheduled.count) moves could not be ordered into safe waves; those instances stay where they run")
+            }
+            let sound = dropInvalidStays(problem, &plan)
+            return [sound ? 0 : 1] + Self.score(problem, plan, maxMoves: options.maxMoves)
+        }
+        let unsettled = plan.unscheduled
+        let firstScore = settle(&plan)
+        var best = (plan: plan, score: firstScore)
         var rounds = 0
-        while let current = problem.current, !plan.unscheduled.isEmpty, rounds < 3 {
-            for m in plan.unscheduled {
+        var pending = unsettled
+        while let current = problem.current, !pending.isEmpty, rounds < 3 {
+            for m in pending {
                 // Stay where it runs when that host may keep it; otherwise it stops.
                 if let h = current[m.instance], problem.hosts[h].state != .draining {
                     stay[m.instance] = h
@@ -65,11 +78,11 @@ public enum Planner {
             roundOptions.timeLimit = options.timeLimit / 2
             plan = Self.plan(
                 problem, options: roundOptions, stay: stay, elapsed: { elapsed() - roundStart }, progress: progress)
+            pending = plan.unscheduled
+            let score = settle(&plan)
+            if score.lexicographicallyPrecedes(best.score) { best = (plan, score) }
         }
-        if !plan.unscheduled.isEmpty {
-            plan.notes.append("\(plan.unscheduled.count) moves could not be ordered into safe waves; those instances stay where they run")
-        }
-        dropInvalidStays(problem, &plan)
+        plan = best.plan
         if let cap = options.maxMoves, problem.current != nil {
             let moves = problem.moves(to: plan.assignment)
             if moves > cap {
@@ -81,18 +94,86 @@ public enum Planner {
         return plan
     }
 
+    /// How a finished plan ranks (lower is better): moves over the budget, unplaced instances,
+    /// hosts used, moves.
+    static func score(_ problem: Problem, _ plan: Plan, maxMoves: Int?) -> [Int] {
+        let moves = problem.current == nil ? 0 : problem.moves(to: plan.assignment)
+        var used = [Bool](repeating: false, count: problem.hosts.count)
+        var unplaced = 0
+        for h in plan.assignment {
+            if h >= 0 { used[h] = true } else { unplaced += 1 }
+        }
+        return [max(0, moves - (maxMoves ?? moves)), unplaced, used.lazy.filter { $0 }.count, moves]
+    }
+
+    /// Whether moved instance `i` may instead stay where it runs through every wave and stop
+    /// after the last: no later wave brings anything to its host (their loads and rules were
+    /// checked with it gone), and its service's skew, replayed wave by wave with it staying
+    /// (and without the `withdrawn` moves), never grows past max(1, before) where its service
+    /// moves.
+    static func mayStayUntilEnd(
+        _ i: Int, problem: Problem, index: ProblemIndex, waves: [[Move]], withdrawn: Set<Int>
+    ) -> Bool {
+        guard let current = problem.current, let from = current[i],
+            let w = waves.firstIndex(where: { $0.contains { $0.instance == i } })
+        else { return false }
+        for later in waves[(w + 1)...] where later.contains(where: { $0.to == from }) { return false }
+        let s = Int(index.serviceOfInstance[i])
+        let key = index.domainKeyOfService[s]
+        guard key >= 0 else { return true }
+        let eligible = index.eligibleDomains[s]
+        guard !eligible.isEmpty else { return true }
+        let lo = problem.instanceOffset[s]
+        let hi = problem.instanceOffset[s + 1]
+        var count = [Int](repeating: 0, count: index.domainCount[Int(key)])
+        func add(_ h: Int?, _ delta: Int) {
+            guard let h else { return }
+            let d = index.hostDomain[Int(key)][h]
+            if d >= 0 { count[Int(d)] += delta }
+        }
+        func skew() -> Int {
+            let c = eligible.map { count[Int($0)] }
+            return c.max()! - c.min()!
+        }
+        for j in lo..<hi { add(current[j], 1) }
+        for wave in waves {
+            let mine = wave.filter { (lo..<hi).contains($0.instance) && $0.instance != i && !withdrawn.contains($0.instance) }
+            guard !mine.isEmpty else { continue }
+            let before = skew()
+            for m in mine {
+                add(m.from, -1)
+                add(m.to, 1)
+            }
+            if skew() > max(1, before) { return false }
+        }
+        return true
+    }
+
     /// Instances left where they run (moves that could not be ordered) on a host where a rule
     /// now breaks are stopped rather than kept in breach: they are listed as unplaced.
-    static func dropInvalidStays(_ problem: Problem, _ plan: inout Plan) {
-        guard problem.current != nil else { return }
+    /// Returns false when a spread stays uneven (no stay or start left to stop in its crowded
+    /// domains): the planner then prefers another round's plan.
+    @discardableResult
+    static func dropInvalidStays(_ problem: Problem, _ plan: inout Plan) -> Bool {
+        guard problem.current != nil else { return true }
         var moved = Set<Int>()
-        for wave in plan.waves { for m in wave { moved.insert(m.instance) } }
+        var starts = Set<Int>()
+        for wave in plan.waves {
+            for m in wave {
+                moved.insert(m.instance)
+                if m.from == nil { starts.insert(m.instance) }
+            }
+        }
         let index = ProblemIndex(problem)
         var state = PlacementState(problem: problem, index: index)
         var order = plan.assignment.indices.filter { plan.assignment[$0] >= 0 }
         // Everything the waves put in place first, then what stays, so a stay is what gives way.
         order.sort { (moved.contains($0) ? 0 : 1, $0) < (moved.contains($1) ? 0 : 1, $1) }
         var dropped = [Int]()
+        var notStarted = [Int]()
+        var notMoved = [Int]()
+        var retracted = Set<Int>()
+        var sound = true
         for i in order {
             let h = plan.assignment[i]
             let s = Int(index.serviceOfInstance[i])
@@ -111,24 +192,57 @@ public enum Planner {
                 let counts = eligible.map { load[Int($0)] }
                 guard let hi = counts.max(), let lo = counts.min(), hi - lo > 1 else { break }
                 let crowded = Set(eligible.filter { load[Int($0)] == hi })
-                let victim = (problem.instanceOffset[s]..<problem.instanceOffset[s + 1]).first { i in
+                let crowdedHere = (problem.instanceOffset[s]..<problem.instanceOffset[s + 1]).filter { i in
                     let h = state.assignment[i]
-                    return h >= 0 && !moved.contains(i) && crowded.contains(state.domain(ofService: s, host: h))
-                        && index.pinnedHost[i] < 0
+                    return h >= 0 && crowded.contains(state.domain(ofService: s, host: h)) && index.pinnedHost[i] < 0
                 }
-                guard let victim else { break }
-                state.remove(victim)
-                dropped.append(victim)
+                // An instance the waves would start first: it does not run yet, so leaving it
+                // out stops nothing and changes no other move of the waves. Then a stay.
+                if let victim = crowdedHere.first(where: { starts.contains($0) }) {
+                    state.remove(victim)
+                    notStarted.append(victim)
+                } else if let victim = crowdedHere.first(where: { !moved.contains($0) }) {
+                    state.remove(victim)
+                    dropped.append(victim)
+                } else if let victim = crowdedHere.first(where: { i in
+                    !starts.contains(i) && !retracted.contains(i)
+                        && Self.mayStayUntilEnd(
+                            i, problem: problem, index: index, waves: plan.waves, withdrawn: retracted.union(notStarted))
+                }) {
+                    state.remove(victim)
+                    retracted.insert(victim)
+                    notMoved.append(victim)
+                } else {
+                    sound = false
+                    break
+                }
             }
         }
-        guard !dropped.isEmpty else { return }
-        for i in dropped {
+        guard !dropped.isEmpty || !notStarted.isEmpty || !notMoved.isEmpty else { return sound }
+        for i in dropped + notStarted + notMoved {
             plan.assignment[i] = -1
             let s = Int(index.serviceOfInstance[i])
             plan.unplaced.append(UnplacedInstance(instance: i, reasons: state.rejections(forService: s)))
         }
         plan.unplaced.sort { $0.instance < $1.instance }
-        plan.notes.append("\(dropped.count) running instances break a rule where they run and could not be moved safely: they stop")
+        if !dropped.isEmpty {
+            plan.notes.append("\(dropped.count) running instances break a rule where they run and could not be moved safely: they stop")
+        }
+        if !notStarted.isEmpty || !notMoved.isEmpty {
+            let gone = Set(notStarted + notMoved)
+            plan.waves = plan.waves.map { $0.filter { !gone.contains($0.instance) } }.filter { !$0.isEmpty }
+        }
+        if !notMoved.isEmpty {
+            plan.notes.append(
+                "\(notMoved.count) running instance\(notMoved.count == 1 ? "" : "s") stay where they run until the waves end, then stop: with the running instances that had to stop, moving them would leave a spread uneven"
+            )
+        }
+        if !notStarted.isEmpty {
+            plan.notes.append(
+                "\(notStarted.count) instance\(notStarted.count == 1 ? "" : "s") that do not run yet are not started: with the running instances that had to stop, they would leave a spread uneven"
+            )
+        }
+        return sound
     }
 
     static func plan(
@@ -229,7 +343,9 @@ public enum Planner {
                     (state, trees) = alt
                 }
             }
-            if problem.current != nil, state.hostsUsed > bound.value {
+            // Also when the running fleet's plan leaves instances unplaced: a packing that does
+            // not start from where they run may place more of them.
+            if problem.current != nil, state.hostsUsed > bound.value || Self.unplacedCount(state) > 0 {
                 var scratch = Self.fromScratch(problem, construction: construction) { chargeConstruction(firstFit: $0, bestFitWork: $1) }
                 // Packed as if nothing ran yet: the descent then picks victims by load, not by
                 // how few instances they run now (which would trade hosts for moves here).
@@ -244,7 +360,7 @@ public enum Planner {
                 scratchImprovement.run(
                     state: &scratch.0, trees: &scratch.1, lowerBound: bound.value,
                     expired: { expired(descentEnd) }, progress: { _ in })
-                if scratch.0.hostsUsed > bound.value {
+                if scratch.0.hostsUsed > bound.value || Self.unplacedCount(scratch.0) > 0 {
                     poolSearch(&scratch.0, &scratch.1, until: deadline) { _ in }
                 }
                 if Self.better(scratch.0, than: state) {
@@ -265,7 +381,7 @@ public enum Planner {
             // place everything on a fleet that is nearly full) goes to the running fleet's best
             // state: the descent, then (without a move budget, which it does not count) the
             // tabu pool search.
-            if problem.current != nil, state.hostsUsed > bound.value, !expired(deadline) {
+            if problem.current != nil, state.hostsUsed > bound.value || Self.unplacedCount(state) > 0, !expired(deadline) {
                 // The pool search leaves hosts of many instances to the descent.
                 let poolHelps =
                     options.maxMoves == nil && problem.instanceCount <= state.hostsUsed * PoolSearch.maxVictimInstances
@@ -273,7 +389,7 @@ public enum Planner {
                 improvement.run(
                     state: &state, trees: &trees, lowerBound: bound.value,
                     expired: { expired(descentEnd) }, progress: { report("improvement", $0) })
-                if poolHelps, state.hostsUsed > bound.value {
+                if poolHelps, state.hostsUsed > bound.value || Self.unplacedCount(state) > 0 {
                     let before = (state, trees)
                     poolSearch(&state, &trees, until: deadline) { report("pool search", $0) }
                     if Self.better(before.0, than: state) { (state, trees) = before }
@@ -467,9 +583,13 @@ public enum Planner {
 
     /// Fewer unplaced instances first; then, for `energy`, lower total power under the carbon
     /// model (linear curve); for `hosts` (and on equal power), fewer hosts.
+    static func unplacedCount(_ state: PlacementState) -> Int {
+        state.assignment.lazy.filter { $0 < 0 }.count
+    }
+
     static func better(_ a: PlacementState, than b: PlacementState) -> Bool {
-        let ua = a.assignment.lazy.filter { $0 < 0 }.count
-        let ub = b.assignment.lazy.filter { $0 < 0 }.count
+        let ua = unplacedCount(a)
+        let ub = unplacedCount(b)
         if ua != ub { return ua < ub }
         if a.problem.policy.objective == .energy {
             let model = CarbonModel(problem: a.problem)
