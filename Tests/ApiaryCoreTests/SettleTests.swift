@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 
 @testable import ApiaryCore
 
@@ -104,5 +105,22 @@ struct SettleTests {
         #expect(plan.assignment[2] == 0 || plan.assignment[3] == 0)
         let doc = PlanDocumentBuilder.build(problem: problem, plan: plan)
         #expect(Verifier(problem: problem).verify(doc).isEmpty)
+    }
+
+    /// Drawn inventories whose current placement breaks rules (random hosts, draining ones
+    /// among them), with cordoned hosts made active so that those placements are free to
+    /// change: each gave an uneven spread or a wave the verifier refused, before rounds kept
+    /// their best plan and uneven spreads could be evened by starts and withdrawn moves.
+    @Test("running fleets with a rule-breaking current placement plan validly", arguments: [288, 828, 983, 1245, 1758, 2620, 3159, 3236, 3403] as [UInt64])
+    func ruleBreakingCurrentPlacement(seed: UInt64) {
+        let drawn = RandomInventory.make(seed: seed)
+        var hosts = drawn.hosts
+        for h in hosts.indices where hosts[h].state == .cordoned { hosts[h].state = .active }
+        let problem = Problem(
+            dimensions: drawn.dimensions, hosts: hosts, services: drawn.services, policy: drawn.policy,
+            current: drawn.current)
+        let plan = Planner.plan(problem, options: PlannerOptions(timeLimit: 0.2, seed: seed))
+        let doc = PlanDocumentBuilder.build(problem: problem, plan: plan)
+        #expect(Verifier(problem: problem).verify(doc).map(\.description) == [])
     }
 }
