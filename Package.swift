@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "ApiaryCore", targets: ["ApiaryCore"]),
         .library(name: "ApiaryInventory", targets: ["ApiaryInventory"]),
         .library(name: "ApiaryReports", targets: ["ApiaryReports"]),
+        // Seeded random inventories for tests and the benchmarks' random-fleet check.
+        .library(name: "ApiaryTestSupport", targets: ["TestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -24,6 +24,16 @@ let package = Package(
             path: "Benchmarks/PlanThroughput",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // Random running fleets, planned with and without their current placement, verified.
+        //   cd benchmarks && swift build -c release --product random-fleets
+        .executableTarget(
+            name: "random-fleets",
+            dependencies: [
+                .product(name: "ApiaryCore", package: "Apiary"),
+                .product(name: "ApiaryTestSupport", package: "Apiary"),
+            ],
+            path: "RandomFleets"
+        ),
         .executableTarget(
             name: "load-client",
             dependencies: [
