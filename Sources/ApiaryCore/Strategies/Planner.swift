@@ -316,6 +316,39 @@ public enum Planner {
                     iterationCap: Self.poolIterations(timeLimit: deadline, instances: problem.instanceCount),
                     expired: { expired(end) }, progress: progress)
             }
+            // Randomized restarts (GRASP-style, at most 64) while time remains on inputs where a
+            // construction is cheap: sort weights jittered by up to ±15 %, first fit and best fit
+            // in turn, each improved in turn; the best state wins. Seeded, so runs replay.
+            func restarts(
+                _ state: inout PlacementState, _ trees: inout TreeSet, improver: inout Improvement,
+                alsoWhileUnplaced: Bool = false, progress: (Int, Int) -> Void
+            ) {
+                var rng = SplitMix64(seed: options.seed ^ 0x5DEE_CE66_D1CE_4E5B)
+                var round = 0
+                while round < 64, !expired(deadline),
+                    state.hostsUsed > bound.value || (alsoWhileUnplaced && Self.unplacedCount(state) > 0)
+                {
+                    round += 1
+                    let jitter = problem.services.indices.map { _ in
+                        0.85 + 0.3 * Double(rng.next() >> 11) / Double(1 << 53)
+                    }
+                    let key = Scales.SortKey.allCases[round % Scales.SortKey.allCases.count]
+                    var bestFitWork = 0
+                    var candidate =
+                        round % 2 == 0
+                        ? construction.run(key: key, jitter: jitter)
+                        : construction.runBestFit(key: key, jitter: jitter, work: &bestFitWork)
+                    chargeConstruction(firstFit: round % 2 == 0 ? 1 : 0, bestFitWork: bestFitWork)
+                    let slice = min(deadline, clock.now + max(0.05, deadline / 20))
+                    improver.run(
+                        state: &candidate.0, trees: &candidate.1, lowerBound: bound.value,
+                        expired: { expired(slice) }, progress: { _ in })
+                    if Self.better(candidate.0, than: state) {
+                        (state, trees) = candidate
+                        progress(round, state.hostsUsed)
+                    }
+                }
+            }
             // With a running fleet, half the time goes to improving the move-aware start and
             // half to a from-scratch plan: fewest hosts come first, then fewest moves. A fleet
             // spread out over 1.5× the hosts of its lower bound or more is consolidated by the
@@ -363,6 +396,12 @@ public enum Planner {
                 if scratch.0.hostsUsed > bound.value || Self.unplacedCount(scratch.0) > 0 {
                     poolSearch(&scratch.0, &scratch.1, until: deadline) { _ in }
                 }
+                // When the running fleet's plan leaves instances unplaced, what the pool search
+                // leaves (it stops at its iteration cap) goes to restarts, as from scratch.
+                // Otherwise it goes back to the running fleet's plan (below).
+                if problem.instanceCount <= 5_000, Self.unplacedCount(state) > 0 {
+                    restarts(&scratch.0, &scratch.1, improver: &scratchImprovement, alsoWhileUnplaced: true) { _, _ in }
+                }
                 if Self.better(scratch.0, than: state) {
                     // With a move budget, only when it keeps within it once hosts are renamed and
                     // instances sent home as the plan's last steps will (counted only then: at
@@ -403,33 +442,8 @@ public enum Planner {
                 poolSearch(&state, &trees, until: poolDeadline) { report("pool search", $0) }
                 if Self.better(before.0, than: state) { (state, trees) = before }
             }
-            // Randomized restarts (GRASP-style, at most 64) while time remains on inputs where a construction
-            // is cheap: sort weights jittered by up to ±15 %, first fit and best fit in turn, each
-            // improved in turn; the best state wins. Seeded, so runs replay.
             if problem.current == nil, problem.instanceCount <= 5_000 {
-                var rng = SplitMix64(seed: options.seed ^ 0x5DEE_CE66_D1CE_4E5B)
-                var round = 0
-                while round < 64, !expired(deadline), state.hostsUsed > bound.value {
-                    round += 1
-                    let jitter = problem.services.indices.map { _ in
-                        0.85 + 0.3 * Double(rng.next() >> 11) / Double(1 << 53)
-                    }
-                    let key = Scales.SortKey.allCases[round % Scales.SortKey.allCases.count]
-                    var bestFitWork = 0
-                    var candidate =
-                        round % 2 == 0
-                        ? construction.run(key: key, jitter: jitter)
-                        : construction.runBestFit(key: key, jitter: jitter, work: &bestFitWork)
-                    chargeConstruction(firstFit: round % 2 == 0 ? 1 : 0, bestFitWork: bestFitWork)
-                    let slice = min(deadline, clock.now + max(0.05, deadline / 20))
-                    improvement.run(
-                        state: &candidate.0, trees: &candidate.1, lowerBound: bound.value,
-                        expired: { expired(slice) }, progress: { _ in })
-                    if Self.better(candidate.0, than: state) {
-                        (state, trees) = candidate
-                        report("restart \(round)", state.hostsUsed)
-                    }
-                }
+                restarts(&state, &trees, improver: &improvement) { report("restart \($0)", $1) }
             }
         }
 
