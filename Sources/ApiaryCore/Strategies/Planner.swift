@@ -56,11 +56,10 @@ public enum Planner {
             let sound = dropInvalidStays(problem, &plan)
             return [sound ? 0 : 1] + Self.score(problem, plan, maxMoves: options.maxMoves)
         }
-        let unsettled = plan.unscheduled
+        var pending = plan.unscheduled
         let firstScore = settle(&plan)
         var best = (plan: plan, score: firstScore)
         var rounds = 0
-        var pending = unsettled
         while let current = problem.current, !pending.isEmpty, rounds < 3 {
             for m in pending {
                 // Stay where it runs when that host may keep it; otherwise it stops.
@@ -150,9 +149,10 @@ public enum Planner {
     }
 
     /// Instances left where they run (moves that could not be ordered) on a host where a rule
-    /// now breaks are stopped rather than kept in breach: they are listed as unplaced.
-    /// Returns false when a spread stays uneven (no stay or start left to stop in its crowded
-    /// domains): the planner then prefers another round's plan.
+    /// now breaks are stopped rather than kept in breach: they are listed as unplaced. A spread
+    /// that leaves uneven is evened by leaving out starts, then stopping stays, then withdrawing
+    /// moves (`mayStayUntilEnd`). Returns false when a spread stays uneven all the same: the
+    /// planner then prefers another round's plan.
     @discardableResult
     static func dropInvalidStays(_ problem: Problem, _ plan: inout Plan) -> Bool {
         guard problem.current != nil else { return true }
@@ -172,7 +172,6 @@ public enum Planner {
         var dropped = [Int]()
         var notStarted = [Int]()
         var notMoved = [Int]()
-        var retracted = Set<Int>()
         var sound = true
         for i in order {
             let h = plan.assignment[i]
@@ -204,13 +203,12 @@ public enum Planner {
                 } else if let victim = crowdedHere.first(where: { !moved.contains($0) }) {
                     state.remove(victim)
                     dropped.append(victim)
-                } else if let victim = crowdedHere.first(where: { i in
-                    !starts.contains(i) && !retracted.contains(i)
-                        && Self.mayStayUntilEnd(
-                            i, problem: problem, index: index, waves: plan.waves, withdrawn: retracted.union(notStarted))
+                } else if let victim = crowdedHere.first(where: {
+                    // Only moves are left here (no start, no stay).
+                    Self.mayStayUntilEnd(
+                        $0, problem: problem, index: index, waves: plan.waves, withdrawn: Set(notStarted + notMoved))
                 }) {
                     state.remove(victim)
-                    retracted.insert(victim)
                     notMoved.append(victim)
                 } else {
                     sound = false
@@ -393,7 +391,7 @@ public enum Planner {
                 scratchImprovement.run(
                     state: &scratch.0, trees: &scratch.1, lowerBound: bound.value,
                     expired: { expired(descentEnd) }, progress: { _ in })
-                if scratch.0.hostsUsed > bound.value || Self.unplacedCount(scratch.0) > 0 {
+                if scratch.0.hostsUsed > bound.value {
                     poolSearch(&scratch.0, &scratch.1, until: deadline) { _ in }
                 }
                 // When the running fleet's plan leaves instances unplaced, what the pool search
@@ -420,7 +418,7 @@ public enum Planner {
             // place everything on a fleet that is nearly full) goes to the running fleet's best
             // state: the descent, then (without a move budget, which it does not count) the
             // tabu pool search.
-            if problem.current != nil, state.hostsUsed > bound.value || Self.unplacedCount(state) > 0, !expired(deadline) {
+            if problem.current != nil, state.hostsUsed > bound.value, !expired(deadline) {
                 // The pool search leaves hosts of many instances to the descent.
                 let poolHelps =
                     options.maxMoves == nil && problem.instanceCount <= state.hostsUsed * PoolSearch.maxVictimInstances
@@ -428,7 +426,7 @@ public enum Planner {
                 improvement.run(
                     state: &state, trees: &trees, lowerBound: bound.value,
                     expired: { expired(descentEnd) }, progress: { report("improvement", $0) })
-                if poolHelps, state.hostsUsed > bound.value || Self.unplacedCount(state) > 0 {
+                if poolHelps, state.hostsUsed > bound.value {
                     let before = (state, trees)
                     poolSearch(&state, &trees, until: deadline) { report("pool search", $0) }
                     if Self.better(before.0, than: state) { (state, trees) = before }
@@ -595,12 +593,13 @@ public enum Planner {
         return state
     }
 
-    /// Fewer unplaced instances first; then, for `energy`, lower total power under the carbon
-    /// model (linear curve); for `hosts` (and on equal power), fewer hosts.
+    /// Instances a state leaves unplaced.
     static func unplacedCount(_ state: PlacementState) -> Int {
         state.assignment.lazy.filter { $0 < 0 }.count
     }
 
+    /// Fewer unplaced instances first; then, for `energy`, lower total power under the carbon
+    /// model (linear curve); for `hosts` (and on equal power), fewer hosts.
     static func better(_ a: PlacementState, than b: PlacementState) -> Bool {
         let ua = unplacedCount(a)
         let ub = unplacedCount(b)
