@@ -466,6 +466,17 @@ public enum Planner {
             // run the most instances now (more for ReturnHome to bring back): whichever moves
             // fewer once instances are renumbered and sent back where they can.
             var (aligned, homed) = Self.homed(problem, index: index, plan.assignment)
+            // Then the stay search cuts moves further at the same hosts (see StaySearch), with
+            // its own share of the time on top of the limit: taken from the packing, it would
+            // cost hosts on fleets whose from-scratch packing needs all of it.
+            if !options.constructionOnly {
+                var stays = StaySearch(problem: problem, index: index, scales: scales, seed: options.seed)
+                stays.clock = clock
+                let end = clock.now + options.timeLimit * Self.stayShare
+                let searched = MigrationScheduler.alignInstances(
+                    problem, target: stays.run(assignment: homed, expired: { expired(end) }))
+                if problem.moves(to: searched) < problem.moves(to: homed) { homed = searched }
+            }
             // Fewer moves leave kept hosts fuller while the waves run. When that stops the
             // scheduler from ordering every move, the hosts of those moves keep the content the
             // target before ReturnHome gives them and the rest is sent home again (a few
@@ -564,6 +575,8 @@ public enum Planner {
         return best!
     }
 
+    /// Share of the time limit the stay search gets on a running fleet (see `StaySearch`).
+    static let stayShare = 0.3
     /// Share of the time limit the tabu pool search gets before the randomized restarts.
     static let poolShare = 0.9
     /// Iterations the pool search may make in all (a bound besides the planning-time clock,
