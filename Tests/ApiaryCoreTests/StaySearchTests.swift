@@ -89,7 +89,8 @@ struct StaySearchTests {
     @Test("on random fleets: every rule holds, no host is added, moves never grow")
     func randomFleets() {
         var cut = 0
-        for seed in UInt64(1)...150 {
+        var swapped = 0
+        for seed in UInt64(1)...300 {
             let fleet = RandomFleet.make(seed: seed, hosts: 12, services: 8)
             let problem = fleet.problem
             let searched = Self.search(problem, fleet.target)
@@ -99,6 +100,7 @@ struct StaySearchTests {
             let before = Set(fleet.target.filter { $0 >= 0 })
             let used = Set(searched.filter { $0 >= 0 })
             #expect(used.count <= before.count, "seed \(seed)")
+            if used != before { swapped += 1 }
             let capacity = { (hosts: Set<Int>) in hosts.map { problem.usable[$0][0] }.reduce(0, +) }
             #expect(capacity(used) <= capacity(before), "seed \(seed)")
             #expect(searched.indices.allSatisfy { (searched[$0] >= 0) == (fleet.target[$0] >= 0) }, "seed \(seed)")
@@ -107,6 +109,8 @@ struct StaySearchTests {
             #expect(movesAfter <= movesBefore, "seed \(seed)")
             if movesAfter < movesBefore { cut += 1 }
         }
-        #expect(cut >= 10)
+        // Measured when written: moves cut on 293 of the 300 fleets, a host swapped on 78.
+        #expect(cut >= 250)
+        #expect(swapped >= 40)
     }
 }

@@ -474,23 +474,9 @@ struct StaySearch {
         mutating func swap(close k: Int, open u: Int, budget: Int, expired: () -> Bool) -> Bool {
             let svcOf = index.serviceOfInstance
             evals += current.count / 8
-            var pool = [Int]()
-            var lost = 0
-            for e in on[k] {
-                if current[e] == k { lost += 1 }
-                pool.append(e)
-            }
-            guard !pool.contains(where: { index.pinnedHost[$0] >= 0 }) else { return false }
-            for e in pool {
-                poolDomain[e] = state.domain(ofService: Int(svcOf[e]), host: k)
-                move(e, to: -1)
-                returnHost[e] = k
-                returnUntil[e] = Int.max
-            }
+            guard !on[k].contains(where: { index.pinnedHost[$0] >= 0 }) else { return false }
             let position = hosts.firstIndex(of: k)!
-            open[k] = false
             open[u] = true
-            hosts[position] = u
             var restored = false
             defer {
                 if !restored {
@@ -499,33 +485,43 @@ struct StaySearch {
                     hosts[position] = k
                 }
             }
-            // u's own instances back, wherever the plan put them (the pool included, when the
-            // spread domain does not change).
+            // u's own instances back first, from wherever on the open hosts the plan put them
+            // (k included), while every other instance is still in place: a spread domain's
+            // count is checked against the counts it will end with (the pool below keeps
+            // its domains).
             var hints = [Int]()
             var gained = 0
             for j in current.indices where current[j] == u && index.pinnedHost[j] < 0 {
                 let from = state.assignment[j]
+                guard from >= 0, open[from], from != u else { continue }
                 let sj = Int(svcOf[j])
-                guard from >= 0 || pool.contains(j) else { continue }
                 evals += 4
                 if index.domainKeyOfService[sj] >= 0 {
                     let b = state.domain(ofService: sj, host: u)
-                    if from >= 0 {
-                        guard b >= 0, state.domainAcceptsMove(service: sj, from: state.domain(ofService: sj, host: from), to: b)
-                        else { continue }
-                    } else if b != poolDomain[j] {
-                        continue
-                    }
+                    guard b >= 0, state.domainAcceptsMove(service: sj, from: state.domain(ofService: sj, host: from), to: b)
+                    else { continue }
                 }
                 guard state.rejection(service: sj, host: u, ignoreSkew: true) == nil else { continue }
-                if from >= 0 {
-                    hints.append(from)
-                } else {
-                    pool.removeAll { $0 == j }
-                }
+                if from != k { hints.append(from) }
                 move(j, to: u)
                 gained += 1
             }
+            // Then k's remaining instances go to the pool, and k closes.
+            var pool = [Int]()
+            var lost = 0
+            for e in on[k] {
+                if current[e] == k { lost += 1 }
+                pool.append(e)
+            }
+            guard gained > lost else { return false }
+            for e in pool {
+                poolDomain[e] = state.domain(ofService: Int(svcOf[e]), host: k)
+                move(e, to: -1)
+                returnHost[e] = k
+                returnUntil[e] = Int.max
+            }
+            open[k] = false
+            hosts[position] = u
             hints.append(u)
             // Largest first, each where it fits tightest (its home first): the search only
             // handles what is left.
