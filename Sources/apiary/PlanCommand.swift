@@ -12,7 +12,7 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 struct PlanningOptions: ParsableArguments {
     @Option(
         name: .long,
-        help: "Planning time budget in seconds of a reference machine: counted in work done, so the same seed gives the same plan everywhere; it stops early at the lower bound; with a current placement, cutting moves at the host count reached gets up to 0.3x the limit more; the wall clock stops it at 2x the limit + 0.5 s.")
+        help: "Planning time budget in seconds of a reference machine: counted in work done, so the same seed gives the same plan everywhere; it stops early at the lower bound; with a current placement, cutting moves at the host count reached gets up to 0.5x the limit more; the wall clock stops it at 2x the limit + 0.5 s.")
     var timeLimit: Double = 2.0
 
     @Option(name: .long, help: "Seed of the planner's random choices; the same seed gives the same plan.")

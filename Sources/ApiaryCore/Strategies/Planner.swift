@@ -575,8 +575,10 @@ public enum Planner {
         return best!
     }
 
-    /// Share of the time limit the stay search gets on a running fleet (see `StaySearch`).
-    static let stayShare = 0.3
+    /// Share of the time limit the stay search gets on a running fleet, after the packing's
+    /// time (see `StaySearch`). At 0.3 it ran out of time on fleets packed near full; 0.5 costs
+    /// about 0.4 s more wall time on a 10k fleet (`benchmarks/README.md`).
+    static let stayShare = 0.5
     /// Share of the time limit the tabu pool search gets before the randomized restarts.
     static let poolShare = 0.9
     /// Iterations the pool search may make in all (a bound besides the planning-time clock,
