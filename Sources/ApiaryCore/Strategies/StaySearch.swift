@@ -51,7 +51,8 @@ struct StaySearch {
     /// are never swapped in.
     mutating func run(assignment: [Int], frozen: Set<Int> = [], expired: () -> Bool) -> [Int] {
         guard let current = problem.current else { return assignment }
-        var search = Search(problem: problem, index: index, weight: weight, current: current, assignment: assignment, frozen: frozen)
+        var search = Search(
+            problem: problem, index: index, weight: weight, current: current, assignment: assignment, frozen: frozen)
         guard !search.hosts.isEmpty else { return assignment }
         search.rng = rng
         search.clock = clock
@@ -183,7 +184,10 @@ struct StaySearch {
         var ejected = [Int]()
         var bestEjected = [Int]()
 
-        init(problem: Problem, index: ProblemIndex, weight: [Double], current: [Int?], assignment: [Int], frozen: Set<Int>) {
+        init(
+            problem: Problem, index: ProblemIndex, weight: [Double], current: [Int?], assignment: [Int],
+            frozen: Set<Int>
+        ) {
             self.problem = problem
             self.index = index
             self.weight = weight
