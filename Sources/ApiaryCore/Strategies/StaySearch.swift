@@ -52,10 +52,9 @@ struct StaySearch {
     mutating func run(assignment: [Int], frozen: Set<Int> = [], expired: () -> Bool) -> [Int] {
         guard let current = problem.current else { return assignment }
         var search = Search(
-            problem: problem, index: index, weight: weight, current: current, assignment: assignment, frozen: frozen)
+            problem: problem, index: index, weight: weight, current: current, assignment: assignment, frozen: frozen,
+            rng: rng, clock: clock)
         guard !search.hosts.isEmpty else { return assignment }
-        search.rng = rng
-        search.clock = clock
         // Instances away from a home that stays on, lightest first (they need the least room).
         func awayFromOpenHome(_ i: Int) -> Bool {
             let h = search.state.assignment[i]
@@ -161,8 +160,8 @@ struct StaySearch {
         var open: [Bool]
         /// The open hosts, as a list (sampled in the pool search).
         var hosts: [Int]
-        var rng = SplitMix64(seed: 0)
-        var clock: WorkClock?
+        var rng: SplitMix64
+        let clock: WorkClock?
         /// Work not yet charged to the clock.
         var evals = 0
         /// Units one placement or removal costs.
@@ -186,8 +185,10 @@ struct StaySearch {
 
         init(
             problem: Problem, index: ProblemIndex, weight: [Double], current: [Int?], assignment: [Int],
-            frozen: Set<Int>
+            frozen: Set<Int>, rng: SplitMix64, clock: WorkClock?
         ) {
+            self.rng = rng
+            self.clock = clock
             self.problem = problem
             self.index = index
             self.weight = weight
@@ -453,8 +454,8 @@ struct StaySearch {
             return true
         }
 
-        /// Instances each host would take back (placed on another open host, unpinned, running
-        /// on it now).
+        /// Instances each host would take back (placed on another host, unpinned, running on it
+        /// now).
         func homeCounts() -> [Int] {
             var n = [Int](repeating: 0, count: problem.hosts.count)
             for (i, h) in state.assignment.enumerated() where h >= 0 {
@@ -518,11 +519,10 @@ struct StaySearch {
                 pool.append(e)
             }
             guard gained > lost else { return false }
+            // k is closed, so no tabu is needed to keep them off it.
             for e in pool {
                 poolDomain[e] = state.domain(ofService: Int(svcOf[e]), host: k)
                 move(e, to: -1)
-                returnHost[e] = k
-                returnUntil[e] = Int.max
             }
             open[k] = false
             hosts[position] = u
