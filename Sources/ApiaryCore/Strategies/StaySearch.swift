@@ -519,10 +519,13 @@ struct StaySearch {
                 pool.append(e)
             }
             guard gained > lost else { return false }
-            // k is closed, so no tabu is needed to keep them off it.
+            // They may not come back to k even if a later swap reopens it (except as the move
+            // that empties a pool).
             for e in pool {
                 poolDomain[e] = state.domain(ofService: Int(svcOf[e]), host: k)
                 move(e, to: -1)
+                returnHost[e] = k
+                returnUntil[e] = Int.max
             }
             open[k] = false
             hosts[position] = u
