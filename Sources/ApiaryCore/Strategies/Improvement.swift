@@ -66,9 +66,21 @@ struct Improvement {
         for (i, h) in state.assignment.enumerated() where h >= 0 { instancesOn[h].append(i) }
         var failures = Set<Int>()  // victims that failed since the last success
         var moves = moves(state)
+        // With a current placement, victims go in passes: one that failed is tried again only
+        // in the next pass, after at least one success (from scratch, after every success).
+        // A running fleet has many hosts of one or two instances, and on most of them a
+        // failure stands (an instance no other host in use may take); retrying every one after
+        // each success took most of the descent's time on a spread-out fleet.
+        let passes = current != nil
+        var freedThisPass = false
         while state.hostsUsed > lowerBound && !expired() {
             let victims = victimOrder(state: state, instancesOn: instancesOn, skip: failures)
-            guard !victims.isEmpty else { break }
+            guard !victims.isEmpty else {
+                guard passes, freedThisPass, !failures.isEmpty else { break }
+                failures.removeAll()
+                freedThisPass = false
+                continue
+            }
             var freed = false
             for victim in victims.prefix(64) {
                 if expired() { break }
@@ -78,13 +90,14 @@ struct Improvement {
                 {
                     moves = journal.moves
                     freed = true
-                    failures.removeAll()
+                    freedThisPass = true
+                    if !passes { failures.removeAll() }
                     progress(state.hostsUsed)
                     break
                 }
                 failures.insert(victim)
             }
-            if !freed { break }
+            if !freed, !passes { break }
         }
     }
 
@@ -92,10 +105,15 @@ struct Improvement {
     /// else the lightest load (for `energy`, the most idle watts per unit of load first).
     private func victimOrder(state: PlacementState, instancesOn: [[Int]], skip: Set<Int>) -> [Int] {
         var keyed = [(Int, Double)]()
-        clock?.charge(2_000 + 10 * problem.hosts.count)
+        clock?.charge(2_000 + 12 * problem.hosts.count)
+        var ownedHosts = [Int](repeating: 0, count: problem.services.count)
+        for h in problem.hosts.indices where state.exclusiveOwner[h] >= 0 { ownedHosts[Int(state.exclusiveOwner[h])] += 1 }
         for h in problem.hosts.indices where state.hostCount[h] > 0 && !skip.contains(h) {
             if problem.hosts[h].state != .active { continue }  // cordoned hosts keep what they run
             if instancesOn[h].contains(where: { state.index.pinnedHost[$0] >= 0 }) { continue }
+            // On a running fleet, an exclusive tenant's instances may only join another host of
+            // the same tenant (the descent never opens a host).
+            if current != nil, state.exclusiveOwner[h] >= 0, ownedHosts[Int(state.exclusiveOwner[h])] < 2 { continue }
             var load = 0.0
             for i in instancesOn[h] { load += weight[Int(state.index.serviceOfInstance[i])] }
             var key = load

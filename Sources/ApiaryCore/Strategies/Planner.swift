@@ -305,14 +305,15 @@ public enum Planner {
             improvement.clock = clock
             /// The tabu pool search (see PoolSearch) on a state until planning time `end`.
             func poolSearch(
-                _ state: inout PlacementState, _ trees: inout TreeSet, until end: Double, progress: (Int) -> Void
+                _ state: inout PlacementState, _ trees: inout TreeSet, until end: Double, moveCap: Int? = nil,
+                progress: (Int) -> Void
             ) {
                 var search = PoolSearch(problem: problem, scales: scales, idleWatts: power.idleWatts, seed: options.seed)
                 search.clock = clock
                 search.run(
                     state: &state, trees: &trees, lowerBound: bound.value,
                     iterationCap: Self.poolIterations(timeLimit: deadline, instances: problem.instanceCount),
-                    expired: { expired(end) }, progress: progress)
+                    moveCap: moveCap, expired: { expired(end) }, progress: progress)
             }
             // Randomized restarts (GRASP-style, at most 64) while time remains on inputs where a
             // construction is cheap: sort weights jittered by up to ±15 %, first fit and best fit
@@ -391,7 +392,13 @@ public enum Planner {
                 scratchImprovement.run(
                     state: &scratch.0, trees: &scratch.1, lowerBound: bound.value,
                     expired: { expired(descentEnd) }, progress: { _ in })
-                if scratch.0.hostsUsed > bound.value {
+                // With a move budget, a from-scratch packing that moves more than it allows once
+                // renamed and sent home is dropped here: packing it further would only add moves,
+                // and the time left goes to the running fleet's plan within the budget (below).
+                let scratchFits =
+                    options.maxMoves.map { problem.moves(to: Self.homed(problem, index: index, scratch.0.assignment).homed) <= $0 }
+                    ?? true
+                if scratchFits, scratch.0.hostsUsed > bound.value {
                     poolSearch(&scratch.0, &scratch.1, until: deadline) { _ in }
                 }
                 // When the running fleet's plan leaves instances unplaced, what the pool search
@@ -400,7 +407,7 @@ public enum Planner {
                 if problem.instanceCount <= 5_000, Self.unplacedCount(state) > 0 {
                     restarts(&scratch.0, &scratch.1, improver: &scratchImprovement, alsoWhileUnplaced: true) { _, _ in }
                 }
-                if Self.better(scratch.0, than: state) {
+                if scratchFits, Self.better(scratch.0, than: state) {
                     // With a move budget, only when it keeps within it once hosts are renamed and
                     // instances sent home as the plan's last steps will (counted only then: at
                     // 100k instances each count is a quarter of a second).
@@ -420,15 +427,14 @@ public enum Planner {
             // tabu pool search.
             if problem.current != nil, state.hostsUsed > bound.value, !expired(deadline) {
                 // The pool search leaves hosts of many instances to the descent.
-                let poolHelps =
-                    options.maxMoves == nil && problem.instanceCount <= state.hostsUsed * PoolSearch.maxVictimInstances
+                let poolHelps = problem.instanceCount <= state.hostsUsed * PoolSearch.maxVictimInstances
                 let descentEnd = poolHelps ? clock.now + (deadline - clock.now) / 2 : deadline
                 improvement.run(
                     state: &state, trees: &trees, lowerBound: bound.value,
                     expired: { expired(descentEnd) }, progress: { report("improvement", $0) })
                 if poolHelps, state.hostsUsed > bound.value {
                     let before = (state, trees)
-                    poolSearch(&state, &trees, until: deadline) { report("pool search", $0) }
+                    poolSearch(&state, &trees, until: deadline, moveCap: options.maxMoves) { report("pool search", $0) }
                     if Self.better(before.0, than: state) { (state, trees) = before }
                 }
             }
@@ -445,6 +451,15 @@ public enum Planner {
             }
         }
 
+        // Instances the start could not place (not running yet, or on a host that must let
+        // them go) get another chance on what the improvement freed: an exclusive tenant, for
+        // one, needs a whole host, and on a fleet where every host runs something it finds one
+        // only once a host is emptied.
+        if problem.current != nil, Self.unplacedCount(state) > 0 {
+            let filled = construction.run(key: .dominantShare, start: state)
+            chargeConstruction(firstFit: 1)
+            if Self.unplacedCount(filled.0) < Self.unplacedCount(state) { (state, trees) = filled }
+        }
         if let baseline, options.minHostsFreed > 0 {
             let freed = baseline.hostsUsed - state.hostsUsed
             if freed < options.minHostsFreed {

@@ -98,10 +98,12 @@ struct PoolSearch {
     }
 
     /// Frees hosts until the bound is reached, every victim has failed at the largest
-    /// iteration budget, or `expired()` is true.
+    /// iteration budget, or `expired()` is true. With `moveCap` (a running fleet's move
+    /// budget), a host freed only counts when the state then moves at most that many running
+    /// instances (once instances are renumbered within their service); otherwise it is undone.
     mutating func run(
         state: inout PlacementState, trees: inout TreeSet, lowerBound: Int, iterationCap: Int,
-        expired: () -> Bool, progress: (Int) -> Void
+        moveCap: Int? = nil, expired: () -> Bool, progress: (Int) -> Void
     ) {
         var on = [[Int]](repeating: [], count: problem.hosts.count)
         for (i, h) in state.assignment.enumerated() where h >= 0 { on[h].append(i) }
@@ -134,7 +136,11 @@ struct PoolSearch {
             // Every placement and removal refreshes the host trees (twice when rolled back).
             clock?.chargePlacements(work.log.ops.count, rolledBack: !freed)
             left -= max(used, 1)
-            if freed {
+            if freed, let moveCap, !Self.withinMoves(problem, state.assignment, cap: moveCap, clock: clock) {
+                work.undo(&state, &trees)
+                clock?.chargePlacements(work.log.ops.count, rolledBack: true)
+                failed.insert(first)
+            } else if freed {
                 failed.removeAll()
                 progress(state.hostsUsed)
             } else {
@@ -142,6 +148,15 @@ struct PoolSearch {
                 failed.insert(first)
             }
         }
+    }
+
+    /// True when `assignment` moves at most `cap` running instances, counted as the plan will
+    /// count them (instances renumbered within each service first).
+    static func withinMoves(_ problem: Problem, _ assignment: [Int], cap: Int, clock: WorkClock?) -> Bool {
+        clock?.charge(4 * problem.instanceCount)
+        if problem.moves(to: assignment) <= cap { return true }
+        clock?.charge(40 * problem.instanceCount)
+        return problem.moves(to: MigrationScheduler.alignInstances(problem, target: assignment)) <= cap
     }
 
     /// Used hosts that may be emptied, lightest first (for `energy`, most idle watts per load).
