@@ -101,6 +101,20 @@ struct Improvement {
         }
     }
 
+    /// Empties host `victim` (within the move budget); false leaves the state as it was.
+    mutating func empty(
+        _ victim: Int, state: inout PlacementState, trees: inout TreeSet, expired: () -> Bool
+    ) -> Bool {
+        var instancesOn = [[Int]](repeating: [], count: problem.hosts.count)
+        for (i, h) in state.assignment.enumerated() where h >= 0 { instancesOn[h].append(i) }
+        clock?.charge(4 * problem.instanceCount)
+        guard !instancesOn[victim].isEmpty,
+            !instancesOn[victim].contains(where: { state.index.pinnedHost[$0] >= 0 })
+        else { return false }
+        var journal = Journal(moves: moves(state))
+        return tryEmpty(victim, state: &state, trees: &trees, journal: &journal, instancesOn: &instancesOn, expired: expired)
+    }
+
     /// Used hosts that may be emptied, cheapest first: fewest instances when moves count,
     /// else the lightest load (for `energy`, the most idle watts per unit of load first).
     private func victimOrder(state: PlacementState, instancesOn: [[Int]], skip: Set<Int>) -> [Int] {

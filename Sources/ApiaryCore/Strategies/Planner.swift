@@ -270,6 +270,55 @@ public enum Planner {
             clock.charge(problem.instanceCount * dims * 35 * firstFit + bestFitWork * Self.bestFitUnits)
         }
 
+        /// Instances a running fleet's state leaves unplaced (not running yet, or on a host that
+        /// must let them go) get another chance: first fit on the hosts in use or free, then
+        /// (an exclusive tenant with a selector, say, whose hosts all run something) the
+        /// emptiest hosts they could take are emptied for them, within the move budget, a few
+        /// tries per instance.
+        func placeLeftovers(_ state: inout PlacementState, _ trees: inout TreeSet) {
+            guard Self.unplacedCount(state) > 0 else { return }
+            let filled = construction.run(key: .dominantShare, start: state)
+            chargeConstruction(firstFit: 1)
+            if Self.unplacedCount(filled.0) < Self.unplacedCount(state) { (state, trees) = filled }
+            var improvement = Improvement(
+                problem: problem, scales: scales, idleWatts: power.idleWatts, maxMoves: options.maxMoves,
+                seed: options.seed)
+            improvement.clock = clock
+            var failedServices = Set<Int>()
+            var attempts = 0
+            for i in state.assignment.indices
+            where state.assignment[i] < 0 && index.pinnedHost[i] != ProblemIndex.excluded {
+                let s = Int(index.serviceOfInstance[i])
+                guard state.assignment[i] < 0, !failedServices.contains(s) else { continue }
+                var tried = Set<Int>()
+                // The host emptied may go to another unplaced instance (construction places
+                // exclusive tenants in its own order): that counts, and this one tries again.
+                while state.assignment[i] < 0, tried.count < 4, attempts < 256 {
+                    clock.charge(8 * problem.hosts.count)
+                    let load = state.domainLoad(ofService: s)
+                    let candidates = problem.hosts.indices.filter { h in
+                        guard state.hostCount[h] > 0, problem.hosts[h].state == .active, state.exclusiveOwner[h] < 0,
+                            !tried.contains(h),
+                            !index.hasSelector[s]
+                                || ProblemIndex.matches(selector: problem.services[s].selector, labels: problem.hosts[h].labels)
+                        else { return false }
+                        guard index.domainKeyOfService[s] >= 0 else { return true }
+                        let d = state.domain(ofService: s, host: h)
+                        return d >= 0 && (load.isEmpty || state.domainAccepts(service: s, domain: d))
+                    }
+                    guard let h = candidates.min(by: { (state.hostCount[$0], $0) < (state.hostCount[$1], $1) }) else { break }
+                    tried.insert(h)
+                    attempts += 1
+                    var trial = (state, trees)
+                    guard improvement.empty(h, state: &trial.0, trees: &trial.1, expired: { false }) else { continue }
+                    let placed = construction.run(key: .dominantShare, start: trial.0)
+                    chargeConstruction(firstFit: 1)
+                    if Self.unplacedCount(placed.0) < Self.unplacedCount(state) { (state, trees) = placed }
+                }
+                if state.assignment[i] < 0 { failedServices.insert(s) }
+            }
+        }
+
         var state: PlacementState
         var trees: TreeSet
         var baseline: PlacementState?
@@ -282,6 +331,9 @@ public enum Planner {
             (state, trees) = construction.run(key: .dominantShare, start: start)
             chargeConstruction(firstFit: 2)
             baseline = state
+            // Under a move budget, before the improvement spends it on hosts (placing an
+            // instance ranks first); without one, the improvement frees hosts anyway.
+            if options.maxMoves != nil, !options.constructionOnly { placeLeftovers(&state, &trees) }
             // A spread-out fleet: start instead from the fullest hosts kept, when that frees
             // hosts within the move budget (see MoveAwareStart).
             // Both starts are improved below; the better one wins (hosts, then moves).
@@ -423,20 +475,49 @@ public enum Planner {
             }
             // Time the from-scratch packing left (it may stop early at the bound, or fail to
             // place everything on a fleet that is nearly full) goes to the running fleet's best
-            // state: the descent, then (without a move budget, which it does not count) the
-            // tabu pool search.
+            // state: the descent, then the tabu pool search (with a move budget, checked on
+            // every host it frees). With a budget, a third of it is kept for the rounds below.
+            let budgetRounds = options.maxMoves != nil && problem.current != nil
             if problem.current != nil, state.hostsUsed > bound.value, !expired(deadline) {
+                let end = budgetRounds ? clock.now + (deadline - clock.now) * 2 / 3 : deadline
                 // The pool search leaves hosts of many instances to the descent.
                 let poolHelps = problem.instanceCount <= state.hostsUsed * PoolSearch.maxVictimInstances
-                let descentEnd = poolHelps ? clock.now + (deadline - clock.now) / 2 : deadline
+                let descentEnd = poolHelps ? clock.now + (end - clock.now) / 2 : end
                 improvement.run(
                     state: &state, trees: &trees, lowerBound: bound.value,
                     expired: { expired(descentEnd) }, progress: { report("improvement", $0) })
                 if poolHelps, state.hostsUsed > bound.value {
                     let before = (state, trees)
-                    poolSearch(&state, &trees, until: deadline, moveCap: options.maxMoves) { report("pool search", $0) }
+                    poolSearch(&state, &trees, until: end, moveCap: options.maxMoves) { report("pool search", $0) }
                     if Self.better(before.0, than: state) { (state, trees) = before }
                 }
+            }
+            // With a move budget the descent stops where the next host would cost more moves
+            // than are left; but the moves it counts include instances the renaming and the
+            // stay search would bring back. Rounds of both give moves back to the budget, and
+            // the descent spends them on more hosts.
+            var round = 0
+            while budgetRounds, state.hostsUsed > bound.value, !expired(deadline), round < 8 {
+                round += 1
+                let moves = problem.moves(to: state.assignment)
+                var (_, cut) = Self.homed(problem, index: index, state.assignment)
+                var stays = StaySearch(problem: problem, index: index, scales: scales, seed: options.seed &+ UInt64(round))
+                stays.clock = clock
+                let sliceEnd = clock.now + (deadline - clock.now) / 3
+                let searched = MigrationScheduler.alignInstances(
+                    problem, target: stays.run(assignment: cut, expired: { expired(sliceEnd) }))
+                if problem.moves(to: searched) < problem.moves(to: cut) { cut = searched }
+                clock.charge(40 * problem.instanceCount)
+                guard problem.moves(to: cut) < moves else { break }
+                var rebuilt = PlacementState(problem: problem, index: index)
+                for (i, h) in cut.enumerated() where h >= 0 { rebuilt.place(i, on: h) }
+                var next = construction.run(key: .dominantShare, start: rebuilt)
+                chargeConstruction(firstFit: 1)
+                improvement.run(
+                    state: &next.0, trees: &next.1, lowerBound: bound.value,
+                    expired: { expired(deadline) }, progress: { report("improvement", $0) })
+                guard Self.better(next.0, than: state) else { break }
+                (state, trees) = next
             }
             // Tabu pool search on the best state so far (see PoolSearch): it walks out of the
             // local optima the descent stops in.
@@ -451,15 +532,7 @@ public enum Planner {
             }
         }
 
-        // Instances the start could not place (not running yet, or on a host that must let
-        // them go) get another chance on what the improvement freed: an exclusive tenant, for
-        // one, needs a whole host, and on a fleet where every host runs something it finds one
-        // only once a host is emptied.
-        if problem.current != nil, Self.unplacedCount(state) > 0 {
-            let filled = construction.run(key: .dominantShare, start: state)
-            chargeConstruction(firstFit: 1)
-            if Self.unplacedCount(filled.0) < Self.unplacedCount(state) { (state, trees) = filled }
-        }
+        if problem.current != nil, !options.constructionOnly { placeLeftovers(&state, &trees) }
         if let baseline, options.minHostsFreed > 0 {
             let freed = baseline.hostsUsed - state.hostsUsed
             if freed < options.minHostsFreed {
