@@ -78,3 +78,35 @@ struct MoveBudgetTests {
         #expect(plan.assignment.filter { $0 == h }.count == 1)
     }
 }
+
+@Suite("Move budget properties")
+struct MoveBudgetPropertyTests {
+    /// On random running fleets (every constraint kind, placements that break rules), a plan
+    /// under a budget keeps within it once the budget covers the moves no plan can avoid (those
+    /// of the plan with a budget of 0: instances on draining hosts or breaking a rule), and
+    /// passes every other check of the verifier.
+    @Test("plans keep within a budget above the forced moves (60 random fleets)")
+    func budgetsHold() async {
+        var checked = 0
+        for seed in UInt64(2_001)...2_400 where checked < 60 {
+            await Task.yield()
+            let drawn = RandomInventory.make(seed: seed)
+            guard drawn.current != nil else { continue }
+            checked += 1
+            func plan(_ budget: Int) -> (Problem, PlanDocument) {
+                var problem = drawn
+                problem.policy.maxMoves = budget
+                let plan = Planner.plan(problem, options: PlannerOptions(timeLimit: 0.05, seed: seed, maxMoves: budget))
+                return (problem, PlanDocumentBuilder.build(problem: problem, plan: plan))
+            }
+            let forced = plan(0).1.summary.moves
+            var rng = TestRNG(seed: seed)
+            let budget = forced + Int(rng.next() % UInt64(max(1, drawn.instanceCount / 2)))
+            let (problem, doc) = plan(budget)
+            let violations = Verifier(problem: problem).verify(doc)
+            #expect(violations.isEmpty, "seed \(seed), budget \(budget): \(violations.map(\.description).joined(separator: "; "))")
+            #expect(doc.summary.moves <= budget, "seed \(seed)")
+        }
+        #expect(checked == 60)
+    }
+}

@@ -66,12 +66,15 @@ struct Improvement {
         for (i, h) in state.assignment.enumerated() where h >= 0 { instancesOn[h].append(i) }
         var failures = Set<Int>()  // victims that failed since the last success
         var moves = moves(state)
-        // With a current placement, victims go in passes: one that failed is tried again only
-        // in the next pass, after at least one success (from scratch, after every success).
-        // A running fleet has many hosts of one or two instances, and on most of them a
-        // failure stands (an instance no other host in use may take); retrying every one after
-        // each success took most of the descent's time on a spread-out fleet.
-        let passes = current != nil
+        // Under a move budget, victims go in passes: one that failed is tried again only in
+        // the next pass, after at least one success (otherwise after every success). A running
+        // fleet has many hosts of one or two instances, and on most of them a failure stands
+        // (an instance no other host in use may take); retrying every one after each success
+        // took the budgeted descent's time on a spread-out fleet, so it stopped far short of
+        // its budget. Without a budget, the from-scratch packing consolidates such a fleet,
+        // and retrying after every success frees more hosts on small fleets (ROADEF a1_3 and
+        // a2_2 kept a host more with passes).
+        let passes = current != nil && maxMoves != nil
         var freedThisPass = false
         while state.hostsUsed > lowerBound && !expired() {
             let victims = victimOrder(state: state, instancesOn: instancesOn, skip: failures)
@@ -120,14 +123,15 @@ struct Improvement {
     private func victimOrder(state: PlacementState, instancesOn: [[Int]], skip: Set<Int>) -> [Int] {
         var keyed = [(Int, Double)]()
         clock?.charge(2_000 + 12 * problem.hosts.count)
+        let skipTenants = current != nil && maxMoves != nil
         var ownedHosts = [Int](repeating: 0, count: problem.services.count)
         for h in problem.hosts.indices where state.exclusiveOwner[h] >= 0 { ownedHosts[Int(state.exclusiveOwner[h])] += 1 }
         for h in problem.hosts.indices where state.hostCount[h] > 0 && !skip.contains(h) {
             if problem.hosts[h].state != .active { continue }  // cordoned hosts keep what they run
             if instancesOn[h].contains(where: { state.index.pinnedHost[$0] >= 0 }) { continue }
-            // On a running fleet, an exclusive tenant's instances may only join another host of
-            // the same tenant (the descent never opens a host).
-            if current != nil, state.exclusiveOwner[h] >= 0, ownedHosts[Int(state.exclusiveOwner[h])] < 2 { continue }
+            // Under a move budget, hosts of an exclusive tenant are left out: its instances may
+            // only join another host of the same tenant (the descent never opens a host).
+            if skipTenants, state.exclusiveOwner[h] >= 0, ownedHosts[Int(state.exclusiveOwner[h])] < 2 { continue }
             var load = 0.0
             for i in instancesOn[h] { load += weight[Int(state.index.serviceOfInstance[i])] }
             var key = load
