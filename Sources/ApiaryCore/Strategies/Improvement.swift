@@ -85,8 +85,11 @@ struct Improvement {
                 continue
             }
             var freed = false
-            for victim in victims.prefix(64) {
-                if expired() { break }
+            // In passes, the whole order is swept once computed (ordering every host in use
+            // after each host freed took most of the time at 100k instances).
+            for victim in passes ? victims[...] : victims.prefix(64) {
+                if expired() || state.hostsUsed <= lowerBound { break }
+                guard state.hostCount[victim] > 0 else { continue }
                 var journal = Journal(moves: moves)
                 if tryEmpty(
                     victim, state: &state, trees: &trees, journal: &journal, instancesOn: &instancesOn, expired: expired)
@@ -94,8 +97,9 @@ struct Improvement {
                     moves = journal.moves
                     freed = true
                     freedThisPass = true
-                    if !passes { failures.removeAll() }
                     progress(state.hostsUsed)
+                    if passes { continue }
+                    failures.removeAll()
                     break
                 }
                 failures.insert(victim)
@@ -104,18 +108,42 @@ struct Improvement {
         }
     }
 
-    /// Empties host `victim` (within the move budget); false leaves the state as it was.
-    mutating func empty(
-        _ victim: Int, state: inout PlacementState, trees: inout TreeSet, expired: () -> Bool
-    ) -> Bool {
+    /// What `empty` keeps between calls: the instances on each host and the moves so far.
+    struct Emptying {
+        var instancesOn: [[Int]]
+        var moves: Int
+        let current: [Int]?
+
+        /// Records an instance the caller placed on `h` (it was unplaced).
+        mutating func placed(_ i: Int, on h: Int) {
+            instancesOn[h].append(i)
+            if let current, current[i] >= 0, current[i] != h { moves += 1 }
+        }
+    }
+
+    func emptying(_ state: PlacementState) -> Emptying {
         var instancesOn = [[Int]](repeating: [], count: problem.hosts.count)
         for (i, h) in state.assignment.enumerated() where h >= 0 { instancesOn[h].append(i) }
-        clock?.charge(4 * problem.instanceCount)
-        guard !instancesOn[victim].isEmpty,
-            !instancesOn[victim].contains(where: { state.index.pinnedHost[$0] >= 0 })
+        clock?.charge(8 * problem.instanceCount)
+        return Emptying(instancesOn: instancesOn, moves: moves(state), current: current)
+    }
+
+    /// Empties host `victim` (within the move budget); false leaves the state as it was.
+    mutating func empty(
+        _ victim: Int, state: inout PlacementState, trees: inout TreeSet, context: inout Emptying,
+        expired: () -> Bool
+    ) -> Bool {
+        guard !context.instancesOn[victim].isEmpty,
+            !context.instancesOn[victim].contains(where: { state.index.pinnedHost[$0] >= 0 })
         else { return false }
-        var journal = Journal(moves: moves(state))
-        return tryEmpty(victim, state: &state, trees: &trees, journal: &journal, instancesOn: &instancesOn, expired: expired)
+        var journal = Journal(moves: context.moves)
+        guard
+            tryEmpty(
+                victim, state: &state, trees: &trees, journal: &journal, instancesOn: &context.instancesOn,
+                expired: expired)
+        else { return false }
+        context.moves = journal.moves
+        return true
     }
 
     /// Used hosts that may be emptied, cheapest first: fewest instances when moves count,
@@ -158,8 +186,18 @@ struct Improvement {
         let closed = Set<Int>([victim])
         var steps = 0
         let stepLimit = 40 * pool.count + 200
-        let used = problem.hosts.indices.filter {
-            state.hostCount[$0] > 0 && $0 != victim && problem.hosts[$0].state == .active
+        // Hosts in use besides the victim, for ejections and relocations: built when first
+        // needed (most attempts place everything directly; on a fleet of 12,000 hosts building
+        // it for each attempt took most of the descent's time). Placements go to hosts in use
+        // only, and neither an ejection nor a relocation empties a host, so the list holds.
+        var usedHosts: [Int]?
+        func used(_ state: PlacementState) -> [Int] {
+            if let usedHosts { return usedHosts }
+            clock?.charge(problem.hosts.count)
+            let hostState = state.index.hostState
+            let list = problem.hosts.indices.filter { state.hostCount[$0] > 0 && $0 != victim && hostState[$0] == .active }
+            usedHosts = list
+            return list
         }
         // Instances that found no place yet; they get another chance after every ejection,
         // which changes what fits where.
@@ -177,7 +215,7 @@ struct Improvement {
             if let h = directTarget(instance: p, service: s, home: home, state: state, trees: &trees, closed: closed) {
                 journal.place(p, h, &state, &trees, current)
             } else if let (h, ejected) = ejection(
-                instance: p, service: s, home: home, state: state, instancesOn: instancesOn, used: used)
+                instance: p, service: s, home: home, state: state, instancesOn: instancesOn, used: used(state))
             {
                 for e in ejected {
                     journal.remove(e, &state, &trees, current)
@@ -189,7 +227,7 @@ struct Improvement {
                 stuck.removeAll()
             } else if relocate(
                 instance: p, service: s, home: home, victim: victim, state: &state, trees: &trees, journal: &journal,
-                instancesOn: instancesOn, used: used)
+                instancesOn: instancesOn, used: used(state))
             {
                 pool += stuck
                 stuck.removeAll()
@@ -210,15 +248,21 @@ struct Improvement {
             journal.undo(&state, &trees)
             return false
         }
-        // Rebuild instance lists for touched hosts from the journal.
+        // Update the instance lists of touched hosts from the journal, each kept in instance
+        // order (as a rebuild from the assignment would give, without its pass over every
+        // instance: at 100k instances that pass took most of a descent's wall time).
         var affected = Set<Int>([victim])
         for op in journal.log.ops {
             switch op {
-            case .place(_, let h), .remove(_, let h): affected.insert(h)
+            case .place(let i, let h):
+                instancesOn[h].append(i)
+                affected.insert(h)
+            case .remove(let i, let h):
+                if let k = instancesOn[h].firstIndex(of: i) { instancesOn[h].remove(at: k) }
+                affected.insert(h)
             }
         }
-        for h in affected { instancesOn[h].removeAll() }
-        for (i, h) in state.assignment.enumerated() where h >= 0 && affected.contains(h) { instancesOn[h].append(i) }
+        for h in affected { instancesOn[h].sort() }
         return true
     }
 

@@ -93,6 +93,21 @@ public enum Planner {
         return plan
     }
 
+    /// Whether a from-scratch packing of a running fleet may keep within `cap` moves: a plan on
+    /// k hosts moves at least the running instances outside the k hosts that run the most now,
+    /// and a from-scratch packing uses about a quarter more hosts than the bound.
+    static func scratchMayFit(_ problem: Problem, bound: Int, cap: Int) -> Bool {
+        guard let current = problem.current else { return true }
+        var count = [Int](repeating: 0, count: problem.hosts.count)
+        var running = 0
+        for case let h? in current {
+            count[h] += 1
+            running += 1
+        }
+        count.sort(by: >)
+        return running - count.prefix(bound + bound / 4).reduce(0, +) <= cap
+    }
+
     /// How a finished plan ranks (lower is better): moves over the budget, unplaced instances,
     /// hosts used, moves.
     static func score(_ problem: Problem, _ plan: Plan, maxMoves: Int?) -> [Int] {
@@ -286,13 +301,12 @@ public enum Planner {
             improvement.clock = clock
             var failedServices = Set<Int>()
             var attempts = 0
+            var emptying = improvement.emptying(state)
             for i in state.assignment.indices
             where state.assignment[i] < 0 && index.pinnedHost[i] != ProblemIndex.excluded {
                 let s = Int(index.serviceOfInstance[i])
                 guard state.assignment[i] < 0, !failedServices.contains(s) else { continue }
                 var tried = Set<Int>()
-                // The host emptied may go to another unplaced instance (construction places
-                // exclusive tenants in its own order): that counts, and this one tries again.
                 while state.assignment[i] < 0, tried.count < 4, attempts < 256 {
                     clock.charge(8 * problem.hosts.count)
                     let load = state.domainLoad(ofService: s)
@@ -309,11 +323,13 @@ public enum Planner {
                     guard let h = candidates.min(by: { (state.hostCount[$0], $0) < (state.hostCount[$1], $1) }) else { break }
                     tried.insert(h)
                     attempts += 1
-                    var trial = (state, trees)
-                    guard improvement.empty(h, state: &trial.0, trees: &trial.1, expired: { false }) else { continue }
-                    let placed = construction.run(key: .dominantShare, start: trial.0)
-                    chargeConstruction(firstFit: 1)
-                    if Self.unplacedCount(placed.0) < Self.unplacedCount(state) { (state, trees) = placed }
+                    // A host emptied and then not taken is still a host freed.
+                    guard improvement.empty(h, state: &state, trees: &trees, context: &emptying, expired: { false }),
+                        state.rejection(service: s, host: h) == nil
+                    else { continue }
+                    state.place(i, on: h)
+                    trees.refresh(host: h, state: state)
+                    emptying.placed(i, on: h)
                 }
                 if state.assignment[i] < 0 { failedServices.insert(s) }
             }
@@ -406,7 +422,17 @@ public enum Planner {
             // from-scratch plan (its moves are then cut by relabelling and ReturnHome), which
             // then gets four fifths.
             let spreadOut = state.hostsUsed * 2 >= bound.value * 3
-            let moveAwareDeadline = problem.current != nil ? deadline * (spreadOut ? 0.2 : 0.5) : deadline
+            // Under a move budget, a from-scratch packing is built only when a plan on about as
+            // many hosts as it would use (a quarter above the bound) could keep within the
+            // budget: any plan on k hosts moves at least the running instances outside the k
+            // hosts that run the most now. Its time then goes to the running fleet's plan, and
+            // the shares count from now (placing leftovers may have taken some).
+            let budgeted = options.maxMoves != nil && problem.current != nil
+            let scratchPlanned = problem.current != nil && (!budgeted || Self.scratchMayFit(problem, bound: bound.value, cap: options.maxMoves!))
+            let share = scratchPlanned ? (spreadOut ? 0.2 : 0.5) : 0.5
+            let moveAwareDeadline =
+                problem.current == nil ? deadline
+                : budgeted ? clock.now + (deadline - clock.now) * share : deadline * share
             var firstDeadline = altStart != nil ? moveAwareDeadline / 2 : moveAwareDeadline
             // From scratch, the descent gets a share of the time; the tabu pool search below
             // does better with the rest.
@@ -429,7 +455,7 @@ public enum Planner {
             }
             // Also when the running fleet's plan leaves instances unplaced: a packing that does
             // not start from where they run may place more of them.
-            if problem.current != nil, state.hostsUsed > bound.value || Self.unplacedCount(state) > 0 {
+            if scratchPlanned, state.hostsUsed > bound.value || Self.unplacedCount(state) > 0 {
                 var scratch = Self.fromScratch(problem, construction: construction) { chargeConstruction(firstFit: $0, bestFitWork: $1) }
                 // Packed as if nothing ran yet: the descent then picks victims by load, not by
                 // how few instances they run now (which would trade hosts for moves here).
