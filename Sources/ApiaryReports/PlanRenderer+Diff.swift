@@ -105,7 +105,7 @@ extension PlanRenderer {
             out += "\nSpare hosts used to break cycles of moves: " + spares.sorted().joined(separator: ", ") + "\n"
         }
         let waveCount = s.waves ?? waves.count
-        var summary = "\(s.hostsFreed) of \(s.hostsBefore ?? s.hostsTotal) hosts freed, \(s.moves) move\(s.moves == 1 ? "" : "s")"
+        var summary = "\(s.hostsFreed) of \(s.hostsBefore ?? s.hostsTotal) hosts freed, \(s.moves) move\(s.moves == 1 ? "" : "s")\(budgetSuffix)"
         if starts > 0 { summary += " and \(starts) start\(starts == 1 ? "" : "s")" }
         summary += " in \(waveCount) wave\(waveCount == 1 ? "" : "s"); lower bound \(lowerBound)"
         out += "\n" + paintDiff("Plan:", "1") + " \(summary).\n"

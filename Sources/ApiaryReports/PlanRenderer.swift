@@ -6,11 +6,18 @@ public import ApiaryCore
 public struct PlanRenderer: Sendable {
     public var title: String
     public var color: Bool
+    /// The move budget the plan was made under (`--max-moves`, `[policy] max_moves`), shown
+    /// next to the moves.
+    public var maxMoves: Int?
 
-    public init(title: String, color: Bool = false) {
+    public init(title: String, color: Bool = false, maxMoves: Int? = nil) {
         self.title = title
         self.color = color
+        self.maxMoves = maxMoves
     }
+
+    /// " (budget 500)" when a move budget is set.
+    var budgetSuffix: String { maxMoves.map { " (budget \($0))" } ?? "" }
 
     private func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
 
@@ -31,7 +38,7 @@ public struct PlanRenderer: Sendable {
         out += "  Utilization:  " + util.joined(separator: ", ") + " (of the hosts used)\n"
         out += "  Instances:    \(s.instances) placed \(s.instances - s.unplaced)"
         out += s.unplaced > 0 ? ", " + paint("\(s.unplaced) unplaced", "31") + "\n" : "\n"
-        if let waves = s.waves { out += "  Moves:        \(s.moves) moves in \(waves) waves\n" }
+        if let waves = s.waves { out += "  Moves:        \(s.moves) moves\(budgetSuffix) in \(waves) waves\n" }
         if let c = doc.carbon { out += "  Carbon:       " + Self.carbonLine(c) + "\n" }
         out += "\n"
         out += hostTable(doc, dimensions: dimensions)

@@ -109,8 +109,9 @@ struct PlanCommand: ParsableCommand {
             text = encodeJSON(doc)
         case .table:
             let useColor = color ?? (output == nil && isTerminal(1))
-            text = PlanRenderer(title: inventory.joined(separator: " "), color: useColor).table(doc, dimensions: dims)
-                + diffSection(inv.problem, plan, doc, color: useColor)
+            let budget = planning.plannerOptions(for: inv.problem).maxMoves
+            text = PlanRenderer(title: inventory.joined(separator: " "), color: useColor, maxMoves: budget)
+                .table(doc, dimensions: dims) + diffSection(inv.problem, plan, doc, color: useColor, maxMoves: budget)
         case .markdown:
             text = PlanRenderer(title: inventory.joined(separator: " ")).markdown(doc, dimensions: dims)
         }
@@ -126,7 +127,7 @@ struct PlanCommand: ParsableCommand {
 }
 
 /// The terraform-style diff of a running fleet, when there is a current placement.
-func diffSection(_ problem: Problem, _ plan: Plan, _ doc: PlanDocument, color: Bool) -> String {
+func diffSection(_ problem: Problem, _ plan: Plan, _ doc: PlanDocument, color: Bool, maxMoves: Int? = nil) -> String {
     guard problem.current != nil else { return "" }
-    return "\n" + PlanRenderer(title: "", color: color).diff(doc)
+    return "\n" + PlanRenderer(title: "", color: color, maxMoves: maxMoves).diff(doc)
 }

@@ -58,6 +58,11 @@ import Testing
         #expect(text == expected)
     }
 
+    @Test func summaryShowsTheMoveBudget() {
+        let text = PlanRenderer(title: "t", maxMoves: 5).diff(Self.doc(waves: Self.waves))
+        #expect(text.hasSuffix("Plan: 2 of 4 hosts freed, 2 moves (budget 5) and 1 start in 2 waves; lower bound 2.\n"))
+    }
+
     @Test func colorIsOptional() {
         let plain = PlanRenderer(title: "t").diff(Self.doc(waves: Self.waves))
         let colored = PlanRenderer(title: "t", color: true).diff(Self.doc(waves: Self.waves))

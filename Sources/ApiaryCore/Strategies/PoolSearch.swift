@@ -115,6 +115,7 @@ struct PoolSearch {
         // replay exactly: iterations in all, in proportion to the time limit and the input.
         var left = iterationCap
         var failed = Set<Int>()
+        var overBudget = 0
         while state.hostsUsed > lowerBound, left > 0, !expired() {
             let victims = victimOrder(state: state, on: work.on).filter { !failed.contains($0) }
             guard !victims.isEmpty else {
@@ -140,6 +141,9 @@ struct PoolSearch {
                 work.undo(&state, &trees)
                 clock?.chargePlacements(work.log.ops.count, rolledBack: true)
                 failed.insert(first)
+                // The budget binds, not the search: a few hosts freed beyond it end the search.
+                overBudget += 1
+                if overBudget >= Self.overBudgetLimit { break }
             } else if freed {
                 failed.removeAll()
                 progress(state.hostsUsed)
@@ -149,6 +153,9 @@ struct PoolSearch {
             }
         }
     }
+
+    /// Hosts freed beyond the move budget after which the search stops.
+    static let overBudgetLimit = 4
 
     /// True when `assignment` moves at most `cap` running instances, counted as the plan will
     /// count them (instances renumbered within each service first).
