@@ -311,7 +311,7 @@ public enum Planner {
                     clock.charge(8 * problem.hosts.count)
                     let load = state.domainLoad(ofService: s)
                     let candidates = problem.hosts.indices.filter { h in
-                        guard state.hostCount[h] > 0, problem.hosts[h].state == .active, state.exclusiveOwner[h] < 0,
+                        guard state.hostCount[h] > 0, index.hostState[h] == .active, state.exclusiveOwner[h] < 0,
                             !tried.contains(h),
                             !index.hasSelector[s]
                                 || ProblemIndex.matches(selector: problem.services[s].selector, labels: problem.hosts[h].labels)
@@ -503,9 +503,8 @@ public enum Planner {
             // place everything on a fleet that is nearly full) goes to the running fleet's best
             // state: the descent, then the tabu pool search (with a move budget, checked on
             // every host it frees). With a budget, a third of it is kept for the rounds below.
-            let budgetRounds = options.maxMoves != nil && problem.current != nil
             if problem.current != nil, state.hostsUsed > bound.value, !expired(deadline) {
-                let end = budgetRounds ? clock.now + (deadline - clock.now) * 2 / 3 : deadline
+                let end = budgeted ? clock.now + (deadline - clock.now) * 2 / 3 : deadline
                 // The pool search leaves hosts of many instances to the descent.
                 let poolHelps = problem.instanceCount <= state.hostsUsed * PoolSearch.maxVictimInstances
                 let descentEnd = poolHelps ? clock.now + (end - clock.now) / 2 : end
@@ -523,7 +522,7 @@ public enum Planner {
             // stay search would bring back. Rounds of both give moves back to the budget, and
             // the descent spends them on more hosts.
             var round = 0
-            while budgetRounds, state.hostsUsed > bound.value, !expired(deadline), round < 8 {
+            while budgeted, state.hostsUsed > bound.value, !expired(deadline), round < 8 {
                 round += 1
                 let moves = problem.moves(to: state.assignment)
                 var (_, cut) = Self.homed(problem, index: index, state.assignment)
