@@ -75,18 +75,13 @@ struct Improvement {
         // and retrying after every success frees more hosts on small fleets (ROADEF a1_3 and
         // a2_2 kept a host more with passes).
         let passes = current != nil && maxMoves != nil
-        var freedThisPass = false
         while state.hostsUsed > lowerBound && !expired() {
             let victims = victimOrder(state: state, instancesOn: instancesOn, skip: failures)
-            guard !victims.isEmpty else {
-                guard passes, freedThisPass, !failures.isEmpty else { break }
-                failures.removeAll()
-                freedThisPass = false
-                continue
-            }
+            guard !victims.isEmpty else { break }
             var freed = false
-            // In passes, the whole order is swept once computed (ordering every host in use
-            // after each host freed took most of the time at 100k instances).
+            // A pass sweeps the whole order once computed (ordering every host in use after
+            // each host freed took most of the time at 100k instances). The descent never opens
+            // a host, so after a sweep every host in use has failed or been freed.
             for victim in passes ? victims[...] : victims.prefix(64) {
                 if expired() || state.hostsUsed <= lowerBound { break }
                 guard state.hostCount[victim] > 0 else { continue }
@@ -96,15 +91,14 @@ struct Improvement {
                 {
                     moves = journal.moves
                     freed = true
-                    freedThisPass = true
                     progress(state.hostsUsed)
                     if passes { continue }
-                    failures.removeAll()
                     break
                 }
                 failures.insert(victim)
             }
-            if !freed, !passes { break }
+            if !freed { break }
+            failures.removeAll()
         }
     }
 
@@ -150,10 +144,14 @@ struct Improvement {
     /// else the lightest load (for `energy`, the most idle watts per unit of load first).
     private func victimOrder(state: PlacementState, instancesOn: [[Int]], skip: Set<Int>) -> [Int] {
         var keyed = [(Int, Double)]()
-        clock?.charge(2_000 + 12 * problem.hosts.count)
+        // Under a move budget, hosts of an exclusive tenant are left out (below): its hosts
+        // are counted first.
         let skipTenants = current != nil && maxMoves != nil
-        var ownedHosts = [Int](repeating: 0, count: problem.services.count)
-        for h in problem.hosts.indices where state.exclusiveOwner[h] >= 0 { ownedHosts[Int(state.exclusiveOwner[h])] += 1 }
+        clock?.charge(2_000 + (skipTenants ? 12 : 10) * problem.hosts.count)
+        var ownedHosts = [Int](repeating: 0, count: skipTenants ? problem.services.count : 0)
+        if skipTenants {
+            for h in problem.hosts.indices where state.exclusiveOwner[h] >= 0 { ownedHosts[Int(state.exclusiveOwner[h])] += 1 }
+        }
         for h in problem.hosts.indices where state.hostCount[h] > 0 && !skip.contains(h) {
             if problem.hosts[h].state != .active { continue }  // cordoned hosts keep what they run
             if instancesOn[h].contains(where: { state.index.pinnedHost[$0] >= 0 }) { continue }

@@ -305,7 +305,7 @@ public enum Planner {
             for i in state.assignment.indices
             where state.assignment[i] < 0 && index.pinnedHost[i] != ProblemIndex.excluded {
                 let s = Int(index.serviceOfInstance[i])
-                guard state.assignment[i] < 0, !failedServices.contains(s) else { continue }
+                guard !failedServices.contains(s) else { continue }
                 var tried = Set<Int>()
                 while state.assignment[i] < 0, tried.count < 4, attempts < 256 {
                     clock.charge(8 * problem.hosts.count)
@@ -333,6 +333,18 @@ public enum Planner {
                 }
                 if state.assignment[i] < 0 { failedServices.insert(s) }
             }
+        }
+
+        /// `assignment` with its hosts renamed and instances sent home (`homed`), then moves cut
+        /// further by the stay search until planning time `end`: the target (before `ReturnHome`)
+        /// and the result, whichever of the stay search's and `ReturnHome`'s moves fewer.
+        func cutMoves(_ assignment: [Int], seed: UInt64, until end: Double) -> (aligned: [Int], cut: [Int]) {
+            let (aligned, homed) = Self.homed(problem, index: index, assignment)
+            var stays = StaySearch(problem: problem, index: index, scales: scales, seed: seed)
+            stays.clock = clock
+            let searched = MigrationScheduler.alignInstances(
+                problem, target: stays.run(assignment: homed, expired: { expired(end) }))
+            return (aligned, problem.moves(to: searched) < problem.moves(to: homed) ? searched : homed)
         }
 
         var state: PlacementState
@@ -525,13 +537,9 @@ public enum Planner {
             while budgeted, state.hostsUsed > bound.value, !expired(deadline), round < 8 {
                 round += 1
                 let moves = problem.moves(to: state.assignment)
-                var (_, cut) = Self.homed(problem, index: index, state.assignment)
-                var stays = StaySearch(problem: problem, index: index, scales: scales, seed: options.seed &+ UInt64(round))
-                stays.clock = clock
-                let sliceEnd = clock.now + (deadline - clock.now) / 3
-                let searched = MigrationScheduler.alignInstances(
-                    problem, target: stays.run(assignment: cut, expired: { expired(sliceEnd) }))
-                if problem.moves(to: searched) < problem.moves(to: cut) { cut = searched }
+                let cut = cutMoves(
+                    state.assignment, seed: options.seed &+ UInt64(round), until: clock.now + (deadline - clock.now) / 3
+                ).cut
                 clock.charge(40 * problem.instanceCount)
                 guard problem.moves(to: cut) < moves else { break }
                 var rebuilt = PlacementState(problem: problem, index: index)
@@ -578,18 +586,13 @@ public enum Planner {
             // Hosts renamed to keep the most instances where they run, or onto the hosts that
             // run the most instances now (more for ReturnHome to bring back): whichever moves
             // fewer once instances are renumbered and sent back where they can.
-            var (aligned, homed) = Self.homed(problem, index: index, plan.assignment)
             // Then the stay search cuts moves further at the same hosts (see StaySearch), with
             // its own share of the time on top of the limit: taken from the packing, it would
             // cost hosts on fleets whose from-scratch packing needs all of it.
-            if !options.constructionOnly {
-                var stays = StaySearch(problem: problem, index: index, scales: scales, seed: options.seed)
-                stays.clock = clock
-                let end = clock.now + options.timeLimit * Self.stayShare
-                let searched = MigrationScheduler.alignInstances(
-                    problem, target: stays.run(assignment: homed, expired: { expired(end) }))
-                if problem.moves(to: searched) < problem.moves(to: homed) { homed = searched }
-            }
+            var (aligned, homed) =
+                options.constructionOnly
+                ? Self.homed(problem, index: index, plan.assignment)
+                : cutMoves(plan.assignment, seed: options.seed, until: clock.now + options.timeLimit * Self.stayShare)
             // Fewer moves leave kept hosts fuller while the waves run. When that stops the
             // scheduler from ordering every move, the hosts of those moves keep the content the
             // target before ReturnHome gives them and the rest is sent home again (a few
