@@ -13,10 +13,11 @@ extension PlanRenderer {
     public func diff(_ doc: PlanDocument, movesPerWave: Int? = 10) -> String {
         let waves = doc.migration?.waves ?? []
         let spares = Set(doc.migration?.spareHosts ?? [])
+        enum Kind: Int { case arriving, leaving, stopping }
         struct Line {
             var service: String
             var instance: Int
-            var arriving: Bool
+            var kind: Kind
             var other: String?
             var wave: Int
         }
@@ -24,19 +25,25 @@ extension PlanRenderer {
         var starts = 0
         for (w, wave) in waves.enumerated() {
             for m in wave {
-                byHost[m.to, default: []].append(Line(service: m.service, instance: m.instance, arriving: true, other: m.from, wave: w + 1))
+                byHost[m.to, default: []].append(Line(service: m.service, instance: m.instance, kind: .arriving, other: m.from, wave: w + 1))
                 if let from = m.from {
-                    byHost[from, default: []].append(Line(service: m.service, instance: m.instance, arriving: false, other: m.to, wave: w + 1))
+                    byHost[from, default: []].append(Line(service: m.service, instance: m.instance, kind: .leaving, other: m.to, wave: w + 1))
                 } else {
                     starts += 1
                 }
             }
         }
+        // Running instances no host may take stop after the last wave.
+        let stops = doc.migration?.stops ?? []
+        for stop in stops {
+            byHost[stop.host, default: []].append(
+                Line(service: stop.service, instance: stop.instance, kind: .stopping, other: nil, wave: waves.count + 1))
+        }
         let s = doc.summary
         let lowerBound = s.lowerBound
         var out = ""
         let powerOff = doc.hosts.filter { $0.action == "power-off" }
-        if waves.isEmpty && powerOff.isEmpty {
+        if waves.isEmpty && powerOff.isEmpty && stops.isEmpty {
             out += paintDiff("No changes.", "1") + " The running fleet already matches the plan.\n\n"
             out += "Plan: \(s.hostsFreed) of \(s.hostsBefore ?? s.hostsTotal) hosts freed, 0 moves; lower bound \(lowerBound).\n"
             return out
@@ -50,7 +57,7 @@ extension PlanRenderer {
                 continue
             }
             lines.sort {
-                ($0.service, $0.instance, $0.wave, $0.arriving ? 0 : 1) < ($1.service, $1.instance, $1.wave, $1.arriving ? 0 : 1)
+                ($0.service, $0.instance, $0.wave, $0.kind.rawValue) < ($1.service, $1.instance, $1.wave, $1.kind.rawValue)
             }
             let before = h.instancesBefore ?? 0
             let symbol: String
@@ -77,11 +84,15 @@ extension PlanRenderer {
             for l in lines {
                 let name = "\(l.service)[\(l.instance)]"
                 let pad = String(repeating: " ", count: width - name.count)
-                if l.arriving {
+                switch l.kind {
+                case .arriving:
                     let from = l.other.map { "from \($0)" } ?? "start"
                     out += "      " + paintDiff("+ \(name)", "32") + pad + "  \(from), wave \(l.wave)\n"
-                } else {
+                case .leaving:
                     out += "      " + paintDiff("- \(name)", "31") + pad + "  to \(l.other ?? "?"), wave \(l.wave)\n"
+                case .stopping:
+                    out += "      " + paintDiff("- \(name)", "31") + pad + "  " + paintDiff("stops", "31;1")
+                        + " (no host may take it; see unplaced)\n"
                 }
             }
         }
@@ -98,7 +109,12 @@ extension PlanRenderer {
                 let shown = movesPerWave.map { Array(sorted.prefix($0)) } ?? sorted
                 var parts = shown.map { m in "\(m.service)[\(m.instance)] \(m.from ?? "(start)") → \(m.to)" }
                 if shown.count < sorted.count { parts.append("… and \(sorted.count - shown.count) more") }
-                out += "  \(number). " + "\(wave.count) move\(wave.count == 1 ? "" : "s"): " + parts.joined(separator: ", ") + "\n"
+                let started = wave.filter { $0.from == nil }.count
+                let moved = wave.count - started
+                var what = [String]()
+                if moved > 0 { what.append("\(moved) move\(moved == 1 ? "" : "s")") }
+                if started > 0 { what.append("\(started) start\(started == 1 ? "" : "s")") }
+                out += "  \(number). " + what.joined(separator: ", ") + ": " + parts.joined(separator: ", ") + "\n"
             }
         }
         if !spares.isEmpty {
@@ -107,7 +123,9 @@ extension PlanRenderer {
         let waveCount = s.waves ?? waves.count
         var summary = "\(s.hostsFreed) of \(s.hostsBefore ?? s.hostsTotal) hosts freed, \(s.moves) move\(s.moves == 1 ? "" : "s")\(budgetSuffix)"
         if starts > 0 { summary += " and \(starts) start\(starts == 1 ? "" : "s")" }
-        summary += " in \(waveCount) wave\(waveCount == 1 ? "" : "s"); lower bound \(lowerBound)"
+        summary += " in \(waveCount) wave\(waveCount == 1 ? "" : "s")"
+        if !stops.isEmpty { summary += ", then \(stops.count) stop\(stops.count == 1 ? "" : "s")" }
+        summary += "; lower bound \(lowerBound)"
         out += "\n" + paintDiff("Plan:", "1") + " \(summary).\n"
         return out
     }

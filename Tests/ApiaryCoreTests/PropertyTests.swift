@@ -15,7 +15,7 @@ struct PropertyTests {
             // thread of the shared concurrency pool (timing tests of the server run alongside).
             await Task.yield()
             let problem = RandomInventory.make(seed: seed)
-            let plan = Planner.plan(problem, options: PlannerOptions(timeLimit: 0.05, seed: seed))
+            let plan = Planner.plan(problem, options: PlannerOptions(timeLimit: 0.05, seed: seed, maxMoves: problem.policy.maxMoves))
             let doc = PlanDocumentBuilder.build(problem: problem, plan: plan)
             let violations = Verifier(problem: problem).verify(doc)
             #expect(violations.isEmpty, "seed \(seed): \(violations.map(\.description).joined(separator: "; "))")
@@ -44,7 +44,7 @@ struct PropertyTests {
                         return problem.hosts[h].state == .cordoned ? nil : h
                     })
             }
-            let plan = Planner.plan(problem, options: PlannerOptions(timeLimit: 0.05, seed: seed))
+            let plan = Planner.plan(problem, options: PlannerOptions(timeLimit: 0.05, seed: seed, maxMoves: problem.policy.maxMoves))
             let doc = PlanDocumentBuilder.build(problem: problem, plan: plan)
             let violations = Verifier(problem: problem).verify(doc)
             #expect(violations.isEmpty, "seed \(seed): \(violations.map(\.description).joined(separator: "; "))")
@@ -64,7 +64,7 @@ struct RandomizedPropertyTests {
             let drawn = RandomInventory.make(seed: seed)
             let problem = Problem(
                 dimensions: drawn.dimensions, hosts: drawn.hosts, services: drawn.services, policy: drawn.policy)
-            let plan = Planner.plan(problem, options: PlannerOptions(timeLimit: 0.05, seed: seed))
+            let plan = Planner.plan(problem, options: PlannerOptions(timeLimit: 0.05, seed: seed, maxMoves: problem.policy.maxMoves))
             let doc = PlanDocumentBuilder.build(problem: problem, plan: plan)
             let violations = Verifier(problem: problem).verify(doc)
             #expect(violations.isEmpty, "seed \(seed): \(violations.map(\.description).joined(separator: "; "))")

@@ -50,7 +50,7 @@ import Testing
 
             Waves (make-before-break: each new copy starts before its old one stops):
               1. 2 moves: redis.cache[0] hive-04 → hive-02, web.prod[1] hive-03 → hive-01
-              2. 1 move: analytics.prod[2] (start) → hive-02
+              2. 1 start: analytics.prod[2] (start) → hive-02
 
             Plan: 2 of 4 hosts freed, 2 moves and 1 start in 2 waves; lower bound 2.
 
@@ -69,6 +69,29 @@ import Testing
         #expect(!plain.contains("\u{1B}["))
         #expect(colored.contains("\u{1B}[32m+ web.prod[1]\u{1B}[0m"))
         #expect(colored.contains("\u{1B}[31m- hive-03\u{1B}[0m"))
+    }
+
+    @Test func stopsAreListedAndCounted() {
+        var doc = Self.doc(waves: Self.waves)
+        doc.migration?.stops = [.init(service: "batch.prod", instance: 0, host: "hive-02")]
+        let text = PlanRenderer(title: "t").diff(doc)
+        #expect(text.contains("      - batch.prod[0]      stops (no host may take it; see unplaced)\n"))
+        #expect(text.hasSuffix("Plan: 2 of 4 hosts freed, 2 moves and 1 start in 2 waves, then 1 stop; lower bound 2.\n"))
+    }
+
+    @Test func aStopAloneIsAChange() {
+        var doc = Self.doc(waves: [])
+        doc.hosts = doc.hosts.map { h in
+            var h = h
+            h.instances = h.instancesBefore ?? 0
+            h.action = h.instances > 0 ? "keep" : "idle"
+            return h
+        }
+        doc.summary.hostsFreed = 0
+        doc.migration?.stops = [.init(service: "batch.prod", instance: 0, host: "hive-01")]
+        let text = PlanRenderer(title: "t").diff(doc)
+        #expect(!text.contains("No changes."))
+        #expect(text.contains("- batch.prod[0]  stops"))
     }
 
     @Test func longWavesAreCut() {

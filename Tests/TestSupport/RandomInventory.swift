@@ -48,7 +48,8 @@ public enum Fleet {
 
 /// Random inventories mixing every constraint kind: zones and labels, selectors, spread by
 /// host / zone / label / none, exclusive tenants, shared package names, both supervisors,
-/// headroom, cordoned and draining hosts, and (half the time) a current placement.
+/// headroom, cordoned and draining hosts, and (half the time) a current placement, which may
+/// break rules (also on cordoned hosts) and comes with a move budget a quarter of the time.
 public enum RandomInventory {
     public static func make(seed: UInt64, maxHosts: Int = 24, maxServices: Int = 18) -> Problem {
         var rng = TestRNG(seed: seed)
@@ -94,8 +95,9 @@ public enum RandomInventory {
         var problem = Fleet.problem(hosts: hosts, services: services, headroom: headroom, supervisor: supervisor)
         if rng.next() % 2 == 0 {
             // A current placement: each instance on a random host (or not running). It need not
-            // be valid: the planner must repair what breaks the rules, except on cordoned hosts,
-            // where instances stay — so only put instances there that fit.
+            // be valid: the planner must repair what breaks the rules. A cordoned host keeps what
+            // may run there together; half the time only such instances go there, else anything.
+            let strictCordons = rng.next() % 2 == 0
             var current = [Int?]()
             var load = [[Int64]](repeating: [0, 0], count: hosts.count)
             var pkgOn = [Set<String>](repeating: [], count: hosts.count)
@@ -106,7 +108,7 @@ public enum RandomInventory {
                         continue
                     }
                     let h = int(0...(hosts.count - 1))
-                    if hosts[h].state == .cordoned {
+                    if hosts[h].state == .cordoned, strictCordons {
                         let fits = (0..<2).allSatisfy { load[h][$0] + svc.requests[$0] <= problem.usable[h][$0] }
                         let ok =
                             fits && !svc.exclusive && !pkgOn[h].contains(svc.package.name)
@@ -122,9 +124,10 @@ public enum RandomInventory {
                     current.append(h)
                 }
             }
-            problem = Problem(
-                dimensions: problem.dimensions, hosts: hosts, services: services, policy: problem.policy,
-                current: current)
+            // A move budget a quarter of the time, often below the moves the placement forces.
+            var policy = problem.policy
+            if rng.next() % 4 == 0 { policy.maxMoves = int(0...6) }
+            problem = Problem(dimensions: problem.dimensions, hosts: hosts, services: services, policy: policy, current: current)
         }
         return problem
     }

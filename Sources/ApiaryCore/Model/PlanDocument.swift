@@ -183,13 +183,30 @@ public struct PlanDocument: Codable, Sendable, Equatable {
     public struct Migration: Codable, Sendable, Equatable {
         public var waves: [[Move]]
         public var spareHosts: [String]?
-        public init(waves: [[Move]], spareHosts: [String]? = nil) {
+        /// Running instances the plan leaves unplaced: no host may take them (they are in
+        /// `unplaced`, with reasons). They stop once the last wave is done.
+        public var stops: [Stop]?
+        public init(waves: [[Move]], spareHosts: [String]? = nil, stops: [Stop]? = nil) {
             self.waves = waves
             self.spareHosts = spareHosts
+            self.stops = stops
         }
         enum CodingKeys: String, CodingKey {
             case waves
             case spareHosts = "spare_hosts"
+            case stops
+        }
+    }
+
+    /// A running instance that stops: it runs on `host` now and nowhere after the plan.
+    public struct Stop: Codable, Sendable, Equatable {
+        public var service: String
+        public var instance: Int
+        public var host: String
+        public init(service: String, instance: Int, host: String) {
+            self.service = service
+            self.instance = instance
+            self.host = host
         }
     }
 

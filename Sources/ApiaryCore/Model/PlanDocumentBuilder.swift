@@ -73,7 +73,16 @@ public enum PlanDocumentBuilder {
                 }
             }
             let spares = plan.spareHosts.map { problem.hosts[$0].name }
-            migration = .init(waves: waves, spareHosts: spares.isEmpty ? nil : spares)
+            var stops = [PlanDocument.Stop]()
+            if let current = problem.current {
+                for (i, h) in current.enumerated() where plan.assignment[i] < 0 {
+                    guard let h else { continue }
+                    let s = svcOf[i]
+                    stops.append(
+                        .init(service: problem.services[s].name, instance: i - problem.instanceOffset[s], host: problem.hosts[h].name))
+                }
+            }
+            migration = .init(waves: waves, spareHosts: spares.isEmpty ? nil : spares, stops: stops.isEmpty ? nil : stops)
         }
         let carbon = CarbonModel(problem: problem).estimate(after: plan.assignment).document
         let summary = PlanDocument.Summary(

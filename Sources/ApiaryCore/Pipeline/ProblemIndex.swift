@@ -87,12 +87,13 @@ public struct ProblemIndex: Sendable {
         self.domainNames = domainNames
         self.domainKeyOfService = domainKeyOfService
 
-        // Pinned: instances running now on cordoned hosts stay there.
+        // Pinned: instances running now on cordoned hosts stay there (see `cordonedStays`).
         var pinned = [Int32](repeating: -1, count: problem.instanceCount)
-        if let current = problem.current {
-            for (i, h) in current.enumerated() {
-                if let h, problem.hosts[h].state == .cordoned { pinned[i] = Int32(h) }
-            }
+        for (i, h) in Self.cordonedStays(
+            problem, serviceOfInstance: serviceOfInstance, packageNameID: packageNameID,
+            domainKeyOfService: domainKeyOfService, hostDomain: hostDomain)
+        {
+            pinned[i] = Int32(h)
         }
         for (i, h) in stay { pinned[i] = Int32(h) }
         pinnedHost = pinned
@@ -162,6 +163,50 @@ public struct ProblemIndex: Sendable {
         self.hasSelector = hasSelector
         self.isExclusive = isExclusive
         self.spreadsOverHosts = spreadsOverHosts
+    }
+
+    /// Instances running now on cordoned hosts that stay there, with their host: a cordoned
+    /// host keeps what it runs, as much of it as may run there together, taken in instance
+    /// order. An instance that breaks a rule there on its own (a selector that does not match,
+    /// no value for its spread key) or with the instances before it (no room left under
+    /// headroom, a second replica of a service spread over hosts, a second instance of a
+    /// Habitat package name, a tenant sharing the host) is not kept: it is placed like any
+    /// other running instance, and its move counts as one. Spread skew is not checked here:
+    /// pinned instances make their domains eligible.
+    static func cordonedStays(
+        _ problem: Problem, serviceOfInstance: [Int32], packageNameID: [Int32], domainKeyOfService: [Int32],
+        hostDomain: [[Int32]]
+    ) -> [(instance: Int, host: Int)] {
+        guard let current = problem.current else { return [] }
+        let dims = problem.dimensions.count
+        struct Content {
+            var load: [Int64]
+            var services: [Int: Int] = [:]
+            var packages = Set<Int32>()
+        }
+        var content = [Int: Content]()
+        var stays = [(instance: Int, host: Int)]()
+        for (i, h) in current.enumerated() {
+            guard let h, problem.hosts[h].state == .cordoned else { continue }
+            let s = Int(serviceOfInstance[i])
+            let svc = problem.services[s]
+            let host = problem.hosts[h]
+            guard Self.matches(selector: svc.selector, labels: host.labels) else { continue }
+            let key = domainKeyOfService[s]
+            if key >= 0, hostDomain[Int(key)][h] < 0 { continue }
+            var c = content[h] ?? Content(load: [Int64](repeating: 0, count: dims))
+            let others = c.services.keys.contains { $0 != s }
+            if others, svc.exclusive || c.services.keys.contains(where: { problem.services[$0].exclusive }) { continue }
+            if case .host = svc.spread, c.services[s, default: 0] > 0 { continue }
+            if problem.policy.supervisor == .habitat, c.packages.contains(packageNameID[s]) { continue }
+            if (0..<dims).contains(where: { c.load[$0] + svc.requests[$0] > problem.usable[h][$0] }) { continue }
+            for d in 0..<dims { c.load[d] += svc.requests[d] }
+            c.services[s, default: 0] += 1
+            c.packages.insert(packageNameID[s])
+            content[h] = c
+            stays.append((i, h))
+        }
+        return stays
     }
 
     /// Marks an instance the planner leaves unplaced (see `pinnedHost`).

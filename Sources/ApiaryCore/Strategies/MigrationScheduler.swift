@@ -500,10 +500,6 @@ public enum MigrationScheduler {
                 if cur == tgt { continue }
                 pending.append(Move(instance: i, from: cur >= 0 ? cur : nil, to: tgt))
             }
-            if !kept.isEmpty {
-                notes.append(
-                    "\(kept.count) running instance\(kept.count == 1 ? "" : "s") that the plan leaves unplaced keep running where they are")
-            }
             let size = sizes()
             // Largest first; ties by instance number so runs replay.
             pending.sort { a, b in

@@ -569,8 +569,16 @@ public enum Planner {
         if let baseline, options.minHostsFreed > 0 {
             let freed = baseline.hostsUsed - state.hostsUsed
             if freed < options.minHostsFreed {
+                // The baseline is the current placement with only what it forces changed
+                // (instances on draining hosts or breaking a rule, instances not running yet).
+                let forced = problem.moves(to: baseline.assignment) > 0
+                    || zip(problem.current ?? [], baseline.assignment).contains { $0 != nil && $1 < 0 }
+                    || baseline.assignment.indices.contains { problem.current?[$0] == nil && baseline.assignment[$0] >= 0 }
+                let hosts = "\(freed) host\(freed == 1 ? "" : "s")"
                 notes.append(
-                    "consolidation would free \(freed) host\(freed == 1 ? "" : "s") (< --min-hosts-freed \(options.minHostsFreed)): keeping the current placement"
+                    forced
+                        ? "consolidation would free \(hosts) more than the changes the current placement forces (< --min-hosts-freed \(options.minHostsFreed)): only those changes are planned"
+                        : "consolidation would free \(hosts) (< --min-hosts-freed \(options.minHostsFreed)): keeping the current placement"
                 )
                 state = baseline
             }
@@ -627,6 +635,14 @@ public enum Planner {
             // leave their instance where the last wave left it.
             var final = schedule.finalAssignment
             for i in schedule.kept { final[i] = aligned[i] }
+            // Running instances the plan cannot place (no host may take them) stop once the
+            // waves are done; their hosts hold them until then.
+            let stops = schedule.kept.filter { final[$0] < 0 }.count
+            if stops > 0 {
+                plan.notes.append(
+                    "\(stops) running instance\(stops == 1 ? "" : "s") that no host may take stop\(stops == 1 ? "s" : "") after the last wave (listed as unplaced, with reasons)"
+                )
+            }
             plan.assignment = final
             plan.unscheduled = schedule.unscheduled
             plan.waves = schedule.waves

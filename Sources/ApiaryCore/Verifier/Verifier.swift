@@ -92,6 +92,7 @@ public struct Verifier: Sendable {
         }
         out += verify(assignment: assignment, offset: offset)
         out += verifySummary(doc, assignment: assignment)
+        out += verifyFigures(doc, assignment: assignment, offset: offset)
         if let migration = doc.migration {
             out += verifyMigrationDocument(migration, assignment: assignment, offset: offset,
                                            hostIndex: hostIndex, serviceIndex: serviceIndex)
@@ -133,7 +134,9 @@ public struct Verifier: Sendable {
                 let id = offset[s] + k
                 let h = assignment[id]
                 let now = current?[id] ?? nil
-                if let now, problem.hosts[now].state == .cordoned, h != now {
+                if let now, problem.hosts[now].state == .cordoned, h != now,
+                    mayStay(service: s, on: now, load: load[now], servicesOn: servicesOn[now])
+                {
                     out.append(
                         .init(
                             .cordonedEvicted,
@@ -203,7 +206,9 @@ public struct Verifier: Sendable {
             var eligible = Set<String>()
             for (h, host) in problem.hosts.enumerated() {
                 guard let dom = svc.spread.domain(of: host) else { continue }
-                let runsHere = (0..<svc.count).contains { (current?[offset[s] + $0] ?? nil) == h }
+                let runsHere = (0..<svc.count).contains {
+                    (current?[offset[s] + $0] ?? nil) == h && assignment[offset[s] + $0] == h
+                }
                 let ok =
                     (host.state == .active && svc.selector.allSatisfy { host.labels[$0.key] == $0.value })
                     || (host.state == .cordoned && runsHere)
@@ -218,14 +223,114 @@ public struct Verifier: Sendable {
                 out.append(.init(.spreadSkew, "\(svc.name) is spread \(detail) over \(svc.spread): skew \(hi - lo) > 1"))
             }
         }
-        // Move budget.
+        // Move budget: moves the current placement forces do not count against it.
         if let current, let cap = problem.policy.maxMoves {
             let moves = zip(current, assignment).filter { now, next in now != nil && next >= 0 && now! != next }.count
-            if moves > cap {
-                out.append(.init(.moveBudget, "\(moves) moves exceed max_moves = \(cap)"))
+            let forced = forcedMoves(current: current, offset: offset)
+            if moves > cap + forced {
+                let excuse = forced > 0 ? " (plus \(forced) running instances the current placement forces to move)" : ""
+                out.append(.init(.moveBudget, "\(moves) moves exceed max_moves = \(cap)\(excuse)"))
             }
         }
         return out
+    }
+
+    /// Whether one more instance of service `s` may run on cordoned host `h`, which holds
+    /// `servicesOn` (instances per service) with `load` in the plan: the rules that bind a
+    /// host's content alone (selector, spread domain, capacity, exclusivity, spread = host,
+    /// the Habitat rule). A cordoned host keeps what it runs, as much of it as may run there
+    /// together; an instance that could not stay with what the plan keeps there may go.
+    private func mayStay(service s: Int, on h: Int, load: [Int64], servicesOn: [Int: Int]) -> Bool {
+        let svc = problem.services[s]
+        let host = problem.hosts[h]
+        if svc.selector.contains(where: { host.labels[$0.key] != $0.value }) { return false }
+        switch svc.spread {
+        case .zone, .label: if svc.spread.domain(of: host) == nil { return false }
+        default: break
+        }
+        for d in problem.dimensions.indices {
+            let usable = Int64((Double(host.capacity[d]) * problem.policy.headroom[d]).rounded(.down))
+            if load[d] + svc.requests[d] > usable { return false }
+        }
+        let others = servicesOn.keys.filter { $0 != s }
+        if !others.isEmpty, svc.exclusive || others.contains(where: { problem.services[$0].exclusive }) { return false }
+        if case .host = svc.spread, servicesOn[s, default: 0] > 0 { return false }
+        if problem.policy.supervisor == .habitat,
+            servicesOn.contains(where: { problem.services[$0.key].package.name == svc.package.name && $0.value > 0 })
+        {
+            return false
+        }
+        return true
+    }
+
+    /// Running instances whose moves the current placement may force, so `max_moves` does not
+    /// count them: every instance on a draining host or on a host whose current content breaks
+    /// a rule (capacity, selector, spread domain, exclusivity, spread = host, the Habitat
+    /// rule), and every running instance of a service whose current zone/label spread is
+    /// skewed by more than one. Generous on purpose: which of a host's instances must go is
+    /// the planner's choice.
+    func forcedMoves(current: [Int?], offset: [Int]) -> Int {
+        let dims = problem.dimensions.count
+        var running = [[Int]](repeating: [], count: problem.hosts.count)
+        var serviceOf = [Int]()
+        for (s, svc) in problem.services.enumerated() { serviceOf += repeatElement(s, count: svc.count) }
+        for (i, h) in current.enumerated() { if let h { running[h].append(i) } }
+        var forced = Set<Int>()
+        for (h, host) in problem.hosts.enumerated() where !running[h].isEmpty {
+            var broken = host.state == .draining
+            var load = [Int64](repeating: 0, count: dims)
+            var servicesOn = [Int: Int]()
+            for i in running[h] where !broken {
+                let s = serviceOf[i]
+                let svc = problem.services[s]
+                if svc.selector.contains(where: { host.labels[$0.key] != $0.value }) { broken = true }
+                switch svc.spread {
+                case .zone, .label: if svc.spread.domain(of: host) == nil { broken = true }
+                default: break
+                }
+                for d in 0..<dims { load[d] += svc.requests[d] }
+                servicesOn[s, default: 0] += 1
+            }
+            if !broken {
+                for d in 0..<dims {
+                    let usable = Int64((Double(host.capacity[d]) * problem.policy.headroom[d]).rounded(.down))
+                    if load[d] > usable { broken = true }
+                }
+                if servicesOn.count > 1, servicesOn.keys.contains(where: { problem.services[$0].exclusive }) { broken = true }
+                for (s, n) in servicesOn where n > 1 {
+                    if case .host = problem.services[s].spread { broken = true }
+                }
+                if problem.policy.supervisor == .habitat {
+                    var byName = [String: Int]()
+                    for (s, n) in servicesOn { byName[problem.services[s].package.name, default: 0] += n }
+                    if byName.values.contains(where: { $0 > 1 }) { broken = true }
+                }
+            }
+            if broken { forced.formUnion(running[h]) }
+        }
+        for (s, svc) in problem.services.enumerated() {
+            switch svc.spread {
+            case .zone, .label: break
+            default: continue
+            }
+            var counts = [String: Int]()
+            var eligible = Set<String>()
+            for (h, host) in problem.hosts.enumerated() {
+                guard let dom = svc.spread.domain(of: host) else { continue }
+                if host.state == .active, svc.selector.allSatisfy({ host.labels[$0.key] == $0.value }) { eligible.insert(dom) }
+            }
+            let ids = offset[s]..<(offset[s] + svc.count)
+            for i in ids {
+                guard let h = current[i], let dom = svc.spread.domain(of: problem.hosts[h]) else { continue }
+                counts[dom, default: 0] += 1
+                eligible.insert(dom)
+            }
+            let values = eligible.map { counts[$0] ?? 0 }
+            if let hi = values.max(), let lo = values.min(), hi - lo > 1 {
+                forced.formUnion(ids.filter { current[$0] != nil })
+            }
+        }
+        return forced.count
     }
 
     private func verifySummary(_ doc: PlanDocument, assignment: [Int]) -> [Violation] {

@@ -197,7 +197,7 @@ public enum WaveVerifier {
             // Domain skew before and after the wave for services that moved.
             var before = [Int: Int]()
             for s in perService.keys where problem.services[s].spread.isDomainBalanced {
-                before[s] = skew(problem: problem, service: s, location: at, current: current)
+                before[s] = skew(problem: problem, service: s, location: at, current: current, target: target)
             }
             for m in valid {
                 let i = m.instance
@@ -206,7 +206,7 @@ public enum WaveVerifier {
                 at[i] = m.to
             }
             for (s, b) in before.sorted(by: { $0.key < $1.key }) {
-                let a = skew(problem: problem, service: s, location: at, current: current)
+                let a = skew(problem: problem, service: s, location: at, current: current, target: target)
                 if a > max(1, b) {
                     out.append(WaveViolation(
                         kind: .spreadSkew, wave: w,
@@ -237,14 +237,15 @@ public enum WaveVerifier {
     }
 
     /// Skew of a zone/label-spread service over the domains of hosts it may use: active hosts
-    /// matching its selector, and cordoned hosts where it runs before the migration.
-    static func skew(problem: Problem, service s: Int, location: [Int?], current: [Int?]) -> Int {
+    /// matching its selector, and cordoned hosts where an instance runs before the migration
+    /// and stays.
+    static func skew(problem: Problem, service s: Int, location: [Int?], current: [Int?], target: [Int]) -> Int {
         let svc = problem.services[s]
         let lo = problem.instanceOffset[s]
         let hi = problem.instanceOffset[s + 1]
         var domains = Set<String>()
         var pinnedHosts = Set<Int>()
-        for i in lo..<hi { if let h = current[i], problem.hosts[h].state == .cordoned { pinnedHosts.insert(h) } }
+        for i in lo..<hi { if let h = current[i], problem.hosts[h].state == .cordoned, target[i] == h { pinnedHosts.insert(h) } }
         for (h, host) in problem.hosts.enumerated() {
             guard let d = svc.spread.domain(of: host) else { continue }
             let selectorOK = svc.selector.allSatisfy { host.labels[$0.key] == $0.value }
