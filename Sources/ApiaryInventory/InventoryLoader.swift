@@ -43,10 +43,9 @@ public struct InventoryLoader {
         for file in files {
             let data: Data
             do {
-                data = try Data(contentsOf: URL(fileURLWithPath: file))
+                data = try FileIO.read(file, expected: "a TOML or JSON inventory file")
             } catch {
-                errors.append(
-                    InventoryError(file: file, key: "", message: "cannot read the file: \(error.localizedDescription)", kind: .io))
+                errors.append(error)
                 continue
             }
             guard let text = String(data: data, encoding: .utf8) else {
@@ -102,6 +101,15 @@ public struct InventoryLoader {
         throw InventoryErrors(capping: builder.diagnostics.sorted())
     }
 
+    /// "permission denied" rather than Foundation's "The file … couldn't be opened …".
+    private static func reason(_ error: any Error) -> String {
+        let ns = error as NSError
+        if let posix = ns.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
+            return FileIO.describe(errno: Int32(posix.code))
+        }
+        return ns.domain == NSPOSIXErrorDomain ? FileIO.describe(errno: Int32(ns.code)) : ns.localizedDescription
+    }
+
     /// Files named by `paths`, directories expanded, duplicates dropped.
     private func expand(paths: [String], errors: inout [InventoryError]) -> [String] {
         let fm = FileManager.default
@@ -130,7 +138,7 @@ public struct InventoryLoader {
             } catch {
                 errors.append(
                     InventoryError(
-                        file: path, key: "", message: "cannot list the directory: \(error.localizedDescription)", kind: .io))
+                        file: path, key: "", message: "cannot list the directory: \(Self.reason(error))", kind: .io))
                 continue
             }
             let inventoryFiles = names.filter { name in

@@ -12,16 +12,24 @@ struct JSONSource {
     }
 
     static func parse(_ text: String, file: Int, fileName: String) -> Result<Node, InventoryError> {
+        parseValue(text, file: file, fileName: fileName).flatMap { node in
+            guard node.table != nil else {
+                return .failure(
+                    InventoryError(file: fileName, line: 1, key: "", message: "expected a JSON object at the top level"))
+            }
+            return .success(node)
+        }
+    }
+
+    /// Parses a JSON text whatever its top-level value (a plan document's shape is checked
+    /// by its decoder, which names what it expected).
+    static func parseValue(_ text: String, file: Int, fileName: String) -> Result<Node, InventoryError> {
         var parser = JSONSource(bytes: Array(text.utf8), file: file)
         do throws(SyntaxError) {
             parser.skipSpace()
             let node = try parser.parseValue(line: 1)
             parser.skipSpace()
             if parser.pos < parser.bytes.count { throw parser.fail("unexpected text after the top-level value") }
-            guard node.table != nil else {
-                return .failure(
-                    InventoryError(file: fileName, line: 1, key: "", message: "expected a JSON object at the top level"))
-            }
             return .success(node)
         } catch {
             return .failure(

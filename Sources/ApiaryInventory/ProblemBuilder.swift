@@ -167,18 +167,36 @@ struct ProblemBuilder {
         return s
     }
 
+    /// An integer; a float with an integral value (`count = 3.0`, JSON `2.0`) counts as one.
     private mutating func integer(_ node: Node, _ key: String, atLeast minimum: Int64) -> Int? {
-        guard case .int(let i) = node.value else {
+        let i: Int64
+        let text: String
+        switch node.value {
+        case .int(let v):
+            i = v
+            text = String(v)
+        case .double(let d) where d.isFinite && d == d.rounded():
+            guard abs(d) <= Double(Self.largestInteger) else {
+                diagnostics.add(node, key, "expected an integer from \(minimum) to \(Self.largestInteger), got \(d)")
+                return nil
+            }
+            i = Int64(d)
+            text = String(d)
+        case .double(let d):
+            let shown = d.isFinite ? "\(d), not a whole number" : "a number too large"
+            diagnostics.add(node, key, "expected an integer ≥ \(minimum), got \(shown)")
+            return nil
+        default:
             diagnostics.add(node, key, "expected an integer ≥ \(minimum), got \(node.shown)")
             return nil
         }
         guard i >= minimum else {
-            diagnostics.add(node, key, "expected an integer ≥ \(minimum), got \(i)")
+            diagnostics.add(node, key, "expected an integer ≥ \(minimum), got \(text)")
             return nil
         }
         // Counts become arrays of instances: keep them to what a fleet can hold.
         guard i <= Self.largestInteger else {
-            diagnostics.add(node, key, "expected an integer ≤ \(Self.largestInteger), got \(i)")
+            diagnostics.add(node, key, "expected an integer ≤ \(Self.largestInteger), got \(text)")
             return nil
         }
         return Int(i)

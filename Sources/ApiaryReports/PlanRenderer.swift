@@ -30,18 +30,24 @@ public struct PlanRenderer: Sendable {
         let before = s.hostsBefore.map { "\($0) on before, " } ?? ""
         out += "  Hosts:        \(s.hostsTotal) total, \(before)\(paint("\(s.hostsUsed) used", "1")), "
         out += paint("\(s.hostsFreed) freed", "32") + "\n"
-        out += "  Lower bound:  \(s.lowerBound) hosts"
+        out += "  Lower bound:  \(TextFormat.count(s.lowerBound, "host"))"
         if s.unplaced == 0 && s.lowerBound > 0 { out += " (plan within \(Self.percent(gap / 100)) of optimal)" }
         if let lb = doc.lowerBound, !lb.argument.isEmpty { out += "; " + lb.argument.joined(separator: "; ") }
         out += "\n"
         let util = dimensions.compactMap { d in s.utilization[d].map { "\(d) \(Self.percent($0))" } }
-        out += "  Utilization:  " + util.joined(separator: ", ") + " (of the hosts used)\n"
-        out += "  Instances:    \(s.instances) placed \(s.instances - s.unplaced)"
+        if s.hostsUsed == 0 || util.isEmpty {
+            out += "  Utilization:  - (no hosts used)\n"
+        } else {
+            out += "  Utilization:  " + util.joined(separator: ", ") + " (of the hosts used)\n"
+        }
+        out += "  Instances:    \(s.instances) total, \(s.instances - s.unplaced) placed"
         out += s.unplaced > 0 ? ", " + paint("\(s.unplaced) unplaced", "31") + "\n" : "\n"
-        if let waves = s.waves { out += "  Moves:        \(s.moves) moves\(budgetSuffix) in \(waves) waves\n" }
+        if let waves = s.waves {
+            out += "  Moves:        \(TextFormat.count(s.moves, "move"))\(budgetSuffix) in \(TextFormat.count(waves, "wave"))\n"
+        }
         if let c = doc.carbon { out += "  Carbon:       " + Self.carbonLine(c) + "\n" }
         out += "\n"
-        out += hostTable(doc, dimensions: dimensions)
+        out += doc.hosts.isEmpty ? "No hosts in the inventory.\n" : hostTable(doc, dimensions: dimensions)
         if !doc.unplaced.isEmpty {
             out += "\n" + paint("Unplaced instances", "31;1") + ":\n"
             let hosts = doc.summary.hostsTotal
@@ -55,13 +61,14 @@ public struct PlanRenderer: Sendable {
         return out
     }
 
-    /// "12 insufficient memory, 3 selector arch=arm64": largest counts first.
+    /// "12 insufficient memory, 3 selector arch=arm64, 2 hosts have no zone": largest counts first.
     public static func reasons(_ r: [String: Int]) -> String {
         r.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-            .map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            .map { TextFormat.reason($0.key, hosts: $0.value) }.joined(separator: ", ")
     }
 
-    /// "saves 41.0 t CO2e/yr (30.0–46.0), 107,500 kWh/yr" — over the estimate's horizon.
+    /// "saves 41.0 t CO2e/yr (30.0–46.0), 107,500 kWh/yr" — over the estimate's horizon; a
+    /// negative band reads "(-288.7 to -232.2)".
     public static func carbonLine(_ c: PlanDocument.Carbon) -> String {
         let horizon = c.assumptions["horizon_days"]?.value ?? "365"
         let per = horizon == "365" ? "/yr" : " over \(horizon) days"
@@ -71,7 +78,7 @@ public struct PlanRenderer: Sendable {
             let lo = min(b.savedKgCO2eLow, b.savedKgCO2eHigh)
             let hi = max(b.savedKgCO2eLow, b.savedKgCO2eHigh)
             let unit = abs(c.savedKgCO2e) >= 1000 ? 1000.0 : 1.0
-            line += " (\(fixed(lo / unit, 1))–\(fixed(hi / unit, 1)))"
+            line += " (" + TextFormat.range(fixed(lo / unit, 1), fixed(hi / unit, 1)) + ")"
         }
         line += ", \(grouped(c.savedKWh)) kWh\(per)"
         return line
@@ -128,8 +135,8 @@ public struct PlanRenderer: Sendable {
         out += "| Hosts total | \(s.hostsTotal) |\n"
         if let b = s.hostsBefore { out += "| Hosts on before | \(b) |\n" }
         out += "| Hosts used | \(s.hostsUsed) |\n| Hosts freed | \(s.hostsFreed) |\n| Lower bound | \(s.lowerBound) |\n"
-        out += "| Instances | \(s.instances) (\(s.unplaced) unplaced) |\n"
-        if let w = s.waves { out += "| Moves | \(s.moves) in \(w) waves |\n" }
+        out += "| Instances | \(s.instances) total, \(s.instances - s.unplaced) placed, \(s.unplaced) unplaced |\n"
+        if let w = s.waves { out += "| Moves | \(TextFormat.count(s.moves, "move")) in \(TextFormat.count(w, "wave")) |\n" }
         for d in dimensions { if let u = s.utilization[d] { out += "| Utilization \(d) | \(Self.percent(u)) |\n" } }
         if let c = doc.carbon { out += "| Carbon | \(Self.carbonLine(c)) |\n" }
         out += "\n## Hosts\n\n"
@@ -154,20 +161,11 @@ public struct PlanRenderer: Sendable {
         return out
     }
 
-    public static func percent(_ x: Double) -> String { fixed(x * 100, 1) + " %" }
+    /// A fraction as a percentage, "6.3 %" (see ``TextFormat/percent(_:)``).
+    public static func percent(_ x: Double) -> String { TextFormat.percent(x) }
 
-    /// Fixed-point formatting without Foundation, deterministic across platforms.
-    public static func fixed(_ x: Double, _ digits: Int) -> String {
-        var scale = 1.0
-        for _ in 0..<digits { scale *= 10 }
-        let negative = x < 0
-        let v = (abs(x) * scale).rounded()
-        let whole = Int64(v / scale)
-        var frac = String(Int64(v) - whole * Int64(scale))
-        while frac.count < digits { frac = "0" + frac }
-        let body = digits > 0 ? "\(whole).\(frac)" : "\(whole)"
-        return (negative && v != 0 ? "-" : "") + body
-    }
+    /// Fixed-point formatting, halves away from zero (see ``TextFormat/fixed(_:_:)``).
+    public static func fixed(_ x: Double, _ digits: Int) -> String { TextFormat.fixed(x, digits) }
 
     /// 107500 → "107,500".
     public static func grouped(_ x: Double) -> String {

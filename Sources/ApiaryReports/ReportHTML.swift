@@ -36,7 +36,7 @@ extension UtilizationReport {
         if !unplaced.isEmpty { body += section("Unplaced instances", id: "unplaced") { tableHTML(unplacedTable, showTitle: false) } }
         body += section("Assumptions", id: "assumptions") { tableHTML(assumptionsTable, showTitle: false) }
         body += section("Hosts", id: "host-table") {
-            "<details><summary>\(hosts.count) hosts: utilization, power and emissions before and after</summary>"
+            "<details><summary>\(TextFormat.count(hosts.count, "host")): utilization, power and emissions before and after</summary>"
                 + tableHTML(hostsTable, showTitle: false) + "</details>"
         }
         body += section("Definitions", id: "definitions") {
@@ -136,7 +136,7 @@ extension UtilizationReport {
     var gapSentence: String {
         let gap = summary.hostsUsed - summary.lowerBound
         if gap <= 0 { return "The plan meets the bound: no valid placement uses fewer hosts." }
-        return "The plan uses \(gap) host\(gap == 1 ? "" : "s") more than the bound: at most \(gap) from the optimum."
+        return "The plan uses \(TextFormat.count(gap, "host")) more than the bound: at most \(gap) from the optimum."
     }
 
     // MARK: Cards
@@ -152,10 +152,13 @@ extension UtilizationReport {
         ]
         var energySub = "over the horizon"
         var carbonSub = "over the horizon"
-        if carbon.band != nil { carbonSub = "band \(grouped("saved_kgco2e_low"))–\(grouped("saved_kgco2e_high"))" }
+        if carbon.band != nil {
+            carbonSub = "band " + TextFormat.range(grouped("saved_kgco2e_low"), grouped("saved_kgco2e_high"))
+        }
         if let band = carbon.band {
-            energySub = "band " + ReportNumber(band.savedKWhLow, .fixed2).text(grouped: true) + "–"
-                + ReportNumber(band.savedKWhHigh, .fixed2).text(grouped: true)
+            energySub = "band " + TextFormat.range(
+                ReportNumber(band.savedKWhLow, .fixed2).text(grouped: true),
+                ReportNumber(band.savedKWhHigh, .fixed2).text(grouped: true))
         }
         cards.append(card("Energy saved, kWh", grouped("saved_kwh"), energySub))
         cards.append(card("Emissions saved, kgCO2e", grouped("saved_kgco2e"), carbonSub))

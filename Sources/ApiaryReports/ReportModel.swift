@@ -3,8 +3,9 @@ import ApiaryCore
 /// Everything a utilization report shows, computed once from the problem and the plan and then
 /// rendered by every format from the same tables, so the formats cannot disagree.
 ///
-/// Figures the plan document carries (summary, per-host utilization after the plan, the whole
-/// `carbon` object) are taken from it verbatim; the rest (utilization before, stranded capacity,
+/// Figures the plan document carries about the whole fleet (summary, the whole `carbon` object)
+/// are taken from it verbatim; per-host rows come from its assignments (what the verifier
+/// checks), never from its `hosts` list; the rest (utilization before, stranded capacity,
 /// per-host power) are computed from the inventory with the same model the planner uses.
 public struct UtilizationReport: Sendable {
     public struct DimensionInfo: Sendable, Equatable {
@@ -127,21 +128,18 @@ public struct UtilizationReport: Sendable {
         self.strandedAfter = loads.stranded(after, on: onAfter)
 
         self.hasCapacity = problem.hosts.map { h in h.capacity.values.map { $0 > 0 } }
-        let docHosts = Dictionary(document.hosts.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let countsBefore = loads.instanceCounts(model.currentAssignment)
         let countsAfter = loads.instanceCounts(assignment)
         self.hosts = problem.hosts.enumerated().map { h, host in
             let figures = estimate.hosts[h]
-            let entry = docHosts[host.name]
             let uBefore = loads.utilization(of: h, before[h])
-            let uAfter = problem.dimensions.enumerated().map { d, dim in
-                entry?.utilization[dim.name] ?? loads.utilization(of: h, after[h])[d]
-            }
-            let action =
-                entry?.action ?? (figures.onAfter ? "keep" : (figures.onBefore ? "power-off" : "idle"))
+            // Rounded to the plan document's four decimals, so a report of a saved plan and of
+            // a fresh one agree digit for digit.
+            let uAfter = loads.utilization(of: h, after[h]).map { ($0 * 10_000).rounded() / 10_000 }
+            let action = figures.onAfter ? "keep" : (figures.onBefore ? "power-off" : "idle")
             return HostRow(
                 name: host.name, zone: host.zone ?? "", state: host.state.rawValue, action: action,
-                instancesBefore: countsBefore?[h] ?? 0, instancesAfter: entry?.instances ?? countsAfter?[h] ?? 0,
+                instancesBefore: countsBefore?[h] ?? 0, instancesAfter: countsAfter?[h] ?? 0,
                 utilizationBefore: uBefore, utilizationAfter: uAfter,
                 onBefore: figures.onBefore, onAfter: figures.onAfter,
                 wattsBefore: figures.wattsBefore, wattsAfter: figures.wattsAfter,

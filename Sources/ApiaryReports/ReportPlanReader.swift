@@ -17,8 +17,8 @@ public enum ReportError: Error, Equatable, CustomStringConvertible {
         case .unknownHost(let name, let context):
             "plan: \(context): host \"\(name)\" is not in the inventory"
         case .instanceOutOfRange(let service, let instance, let count):
-            "plan: service \"\(service)\" has \(count) instance\(count == 1 ? "" : "s") in the inventory (0...\(count - 1)), "
-                + "the plan assigns instance \(instance)"
+            "plan: service \"\(service)\" has \(TextFormat.count(count, "instance")) in the inventory"
+                + (count > 0 ? " (0...\(count - 1))" : "") + ", the plan assigns instance \(instance)"
         case .duplicateAssignment(let service, let instance):
             "plan: instance \(instance) of service \"\(service)\" is assigned twice"
         }

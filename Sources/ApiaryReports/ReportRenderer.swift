@@ -71,11 +71,11 @@ extension UtilizationReport {
 
     /// One sentence with the result, numbers as in the tables.
     public var headline: String {
-        let hosts = "\(summary.hostsUsed) of \(summary.hostsTotal) hosts on after the plan (\(hostsBefore) before, "
+        let hosts = "\(summary.hostsUsed) of \(TextFormat.count(summary.hostsTotal, "host")) on after the plan (\(hostsBefore) before, "
             + "lower bound \(summary.lowerBound))"
         var carbonText = "saves \(grouped("saved_kwh")) kWh and \(grouped("saved_kgco2e")) kgCO2e"
         if carbon.band != nil {
-            carbonText += " (band \(grouped("saved_kgco2e_low"))–\(grouped("saved_kgco2e_high")) kgCO2e)"
+            carbonText += " (band " + TextFormat.range(grouped("saved_kgco2e_low"), grouped("saved_kgco2e_high")) + " kgCO2e)"
         }
         let days = carbon.assumptions["horizon_days"].map { " (\($0.value) days)" } ?? ""
         return "\(hosts); \(carbonText) over the horizon\(days)."

@@ -6,7 +6,7 @@ import Foundation
 public enum NumberStyle: Sendable, Equatable {
     /// A count.
     case integer
-    /// A fraction rendered as a percentage with one decimal (0.8345 → "83.5").
+    /// A fraction rendered as a percentage with one decimal (0.0625 → "6.3").
     case percent
     /// Two decimals (kWh, kgCO2e, cores, GiB).
     case fixed2
@@ -26,14 +26,14 @@ public struct ReportNumber: Sendable, Equatable {
 
     /// The rounded number; `grouped` adds thousands separators (HTML and Markdown only).
     public func text(grouped: Bool = false) -> String {
-        var s: String
+        // One rounding rule for every output: halves away from zero, as the plan table rounds.
+        let s: String
         switch style {
-        case .integer: s = String(Int64(value.rounded()))
-        case .percent: s = String(format: "%.1f", value * 100)
-        case .fixed2: s = String(format: "%.2f", value)
-        case .fixed1: s = String(format: "%.1f", value)
+        case .integer: s = TextFormat.fixed(value, 0)
+        case .percent: s = TextFormat.fixed(value * 100, 1)
+        case .fixed2: s = TextFormat.fixed(value, 2)
+        case .fixed1: s = TextFormat.fixed(value, 1)
         }
-        if s.hasPrefix("-"), s.dropFirst().allSatisfy({ $0 == "0" || $0 == "." }) { s.removeFirst() }  // no "-0.00"
         return grouped ? Self.group(s) : s
     }
 
@@ -344,7 +344,7 @@ extension UtilizationReport {
                     key: "\(u.service)#\(u.instance)",
                     cells: [
                         .text(u.service), .int(u.instance),
-                        .text(u.reasons.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.value) \($0.key)" }
+                        .text(u.reasons.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { TextFormat.reason($0.key, hosts: $0.value) }
                             .joined(separator: "; ")),
                     ])
             })

@@ -40,7 +40,8 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "The hab executable.")
     var hab = "hab"
 
-    @Option(help: "Long-poll duration in seconds.")
+    @Option(
+        parsing: .unconditional, help: "Long-poll duration in seconds.")
     var wait = 60
 
     @Option(name: .customLong("exec-start"), help: "ExecStart= template for --exec systemd ({hab} {package} {service} {name} {group}).")
@@ -50,7 +51,7 @@ struct AgentCommand: AsyncParsableCommand {
         guard server.hasPrefix("http://") || server.hasPrefix("https://") else {
             throw ValidationError("--server: expected an http:// or https:// URL, got \(server)")
         }
-        guard wait >= 0 else { throw ValidationError("--wait must be 0 or more") }
+        guard wait >= 0 else { throw ValidationError("--wait must be 0 or more, got \(wait)") }
     }
 
     func run() async throws {

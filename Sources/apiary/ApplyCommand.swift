@@ -1,4 +1,6 @@
 import ApiaryCore
+import ApiaryInventory
+import ApiaryReports
 import ApiaryStore
 import ArgumentParser
 import Foundation
@@ -37,12 +39,12 @@ struct ApplyCommand: ParsableCommand {
     var note: String?
 
     func run() throws {
-        let data = try StoreCLI.readFile(plan, what: "plan JSON")
+        let data = try StoreCLI.readFile(plan, what: planExpectation)
         let document: PlanDocument
         do {
-            document = try JSONDecoder().decode(PlanDocument.self, from: data)
+            document = try JSONDocument.decode(PlanDocument.self, from: data, file: plan, expected: planExpectation)
         } catch {
-            throw StoreCLI.fail(65, "\(plan): not an apiary plan (expected JSON written by `apiary plan --format json`): \(StoreCLI.describe(error))")
+            throw StoreCLI.fail(error)
         }
         guard document.format == PlanDocument.formatTag else {
             throw StoreCLI.fail(65, "\(plan): format is \"\(document.format)\", expected \"\(PlanDocument.formatTag)\"")
@@ -76,19 +78,21 @@ enum StoreCLI {
     }
 
     static func readFile(_ path: String, what: String) throws -> Data {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw fail(66, "\(path): no such file (expected \(what))")
-        }
         do {
-            return try Data(contentsOf: URL(fileURLWithPath: path))
+            return try FileIO.read(path, expected: what)
         } catch {
-            throw fail(74, "\(path): cannot read \(what): \(error.localizedDescription)")
+            throw fail(error)
         }
     }
 
     static func fail(_ code: Int32, _ message: String) -> ExitCode {
         FileHandle.standardError.write(Data("apiary: \(message)\n".utf8))
         return ExitCode(code)
+    }
+
+    /// A file or document error: 66 missing, 74 I/O, 65 bad data.
+    static func fail(_ error: InventoryError) -> ExitCode {
+        fail(exitStatus(error.kind).rawValue, error.description)
     }
 
     static func fail(_ error: StoreError) -> ExitCode {
@@ -105,25 +109,12 @@ enum StoreCLI {
     }
 
     static func line(_ info: GenerationInfo) -> String {
-        var text = "generation \(info.generation): \(info.hosts) hosts, \(info.instances) instances, "
-            + "\(info.waves) wave(s), \(info.moves) move(s)"
+        var text = "generation \(info.generation): \(TextFormat.count(info.hosts, "host")), "
+            + "\(TextFormat.count(info.instances, "instance")), \(TextFormat.count(info.waves, "wave")), "
+            + TextFormat.count(info.moves, "move")
         if let of = info.rollbackOf { text += ", rollback to generation \(of)" }
         if let digest = info.inventoryDigest { text += ", inventory \(digest.prefix(12))" }
         if info.forced { text += " (forced)" }
         return text
-    }
-
-    static func describe(_ error: any Error) -> String {
-        func path(_ codingPath: [any CodingKey]) -> String {
-            codingPath.isEmpty ? "top level" : codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-        }
-        switch error as? DecodingError {
-        case .keyNotFound(let key, let context)?: return "missing key `\(key.stringValue)` at \(path(context.codingPath))"
-        case .typeMismatch(let type, let context)?: return "expected \(type) at \(path(context.codingPath))"
-        case .valueNotFound(let type, let context)?: return "expected \(type) at \(path(context.codingPath)), found null"
-        case .dataCorrupted(let context)?:
-            return context.codingPath.isEmpty ? "not valid JSON" : "invalid value at \(path(context.codingPath))"
-        default: return "\(error)"
-        }
     }
 }

@@ -33,7 +33,9 @@ struct ExplainCommand: ParsableCommand {
     @Option(name: .long, help: "Explain where this service's instances may go.")
     var service: String?
 
-    @Option(name: .long, help: "Hosts listed per instance before \"… and N more\".")
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: "Hosts named per instance before \"… and N more\"; 0 names none (counts only).")
     var listLimit: Int = 8
 
     @OptionGroup var planning: PlanningOptions
@@ -41,7 +43,7 @@ struct ExplainCommand: ParsableCommand {
     func validate() throws {
         guard !inventory.isEmpty else { throw ValidationError("give at least one inventory file or directory") }
         guard (host == nil) != (service == nil) else { throw ValidationError("give exactly one of --host NAME or --service NAME") }
-        guard listLimit >= 0 else { throw ValidationError("--list-limit must be 0 or more") }
+        guard listLimit >= 0 else { throw ValidationError("--list-limit must be 0 or more, got \(listLimit)") }
     }
 
     func run() throws {
@@ -82,7 +84,10 @@ struct ExplainText {
         return "\(problem.services[s].name)[\(i - problem.instanceOffset[s])]"
     }
 
-    func hosts(_ hs: [Int]) -> String {
+    /// "hive-01, hive-02, … and 3 more"; nil when there is nothing to name (no hosts, or
+    /// `--list-limit 0`, which asks for counts only).
+    func hostList(_ hs: [Int]) -> String? {
+        guard listLimit > 0, !hs.isEmpty else { return nil }
         let names = hs.prefix(listLimit).map { problem.hosts[$0].name }
         return names.joined(separator: ", ") + (hs.count > listLimit ? ", … and \(hs.count - listLimit) more" : "")
     }
@@ -103,10 +108,11 @@ struct ExplainText {
         case .keptOn:
             break
         }
-        var out = "\(h.name) stays on in the plan: \(e.instances.count) instance\(e.instances.count == 1 ? "" : "s") "
+        var out = "\(h.name) stays on in the plan: \(TextFormat.count(e.instances.count, "instance")) "
         out += "(\(e.instances.map(name).joined(separator: ", "))).\n"
         if h.state == .cordoned { out += "It is cordoned: it keeps what it runs now and takes nothing new.\n" }
-        out += "Moving them to the \(e.otherHostsInUse) other host\(e.otherHostsInUse == 1 ? "" : "s") that stay on, largest first:\n"
+        let verb = e.otherHostsInUse == 1 ? "stays" : "stay"
+        out += "Moving them to the \(e.otherHostsInUse) other \(TextFormat.noun(e.otherHostsInUse, "host")) that \(verb) on, largest first:\n"
         if e.stuck.isEmpty {
             out += "  every instance finds a place, so the host could be freed; the planner did not get there "
             out += "within its limits (try a longer --time-limit, or a larger --max-moves).\n"
@@ -122,7 +128,7 @@ struct ExplainText {
             if let b = st.binding, !rs.isEmpty {
                 let word = PlanDocumentBuilder.describe(b, service: s, problem: problem)
                 let n = rs.first { $0.0 == word }?.1 ?? 0
-                out += "no host that stays on takes it; binding: \(word) (\(n) host\(n == 1 ? "" : "s"))"
+                out += "no host that stays on takes it; binding: \(word) (\(TextFormat.count(n, "host")))"
                 let others = rs.filter { $0.0 != word }
                 if !others.isEmpty { out += "; also " + others.map { "\($0.0) (\($0.1))" }.joined(separator: ", ") }
                 out += "\n"
@@ -130,7 +136,8 @@ struct ExplainText {
                 out += "no other host stays on\n"
             }
             if !st.alone.isEmpty {
-                out += "      on its own it would fit on \(hosts(st.alone)), but not together with the host's other instances\n"
+                let fits = hostList(st.alone) ?? TextFormat.count(st.alone.count, "host")
+                out += "      on its own it would fit on \(fits), but not together with the host's other instances\n"
             }
         }
         if let used = e.movesUsed {
@@ -141,22 +148,22 @@ struct ExplainText {
 
     func service(_ e: Explainer.ServiceExplanation) -> String {
         let svc = problem.services[e.service]
-        var out = "\(svc.name): \(svc.count) instance\(svc.count == 1 ? "" : "s"), spread \(svc.spread)"
+        var out = "\(svc.name): \(TextFormat.count(svc.count, "instance")), spread \(svc.spread)"
         if !svc.selector.isEmpty {
             out += ", selector " + svc.selector.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         }
         if svc.exclusive { out += ", exclusive" }
-        out += "; \(problem.hosts.count) hosts in the inventory.\n"
+        out += "; \(TextFormat.count(problem.hosts.count, "host")) in the inventory.\n"
         for o in e.instances {
             out += "  \(name(o.instance)) "
             out += o.placedOn >= 0 ? "on \(problem.hosts[o.placedOn].name)" : "unplaced"
             if let r = o.runsOn, r != o.placedOn { out += " (runs on \(problem.hosts[r].name) now)" }
             out += ":\n"
-            out += "      may go to \(o.candidates.count) host\(o.candidates.count == 1 ? "" : "s")"
-            out += o.candidates.isEmpty ? "\n" : ": \(hosts(o.candidates))\n"
+            out += "      may go to \(TextFormat.count(o.candidates.count, "host"))"
+            out += hostList(o.candidates).map { ": \($0)\n" } ?? "\n"
             let rs = reasons(o.reasons, service: e.service)
             if !rs.isEmpty {
-                out += "      excluded: " + rs.map { "\($0.1) \($0.0)" }.joined(separator: ", ") + "\n"
+                out += "      excluded: " + rs.map { TextFormat.reason($0.0, hosts: $0.1) }.joined(separator: ", ") + "\n"
             }
         }
         return out

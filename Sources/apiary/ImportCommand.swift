@@ -65,15 +65,10 @@ struct HabitatCensusImportCommand: ParsableCommand {
     }
 
     private func read(_ path: String) throws -> (data: Data, file: String) {
-        guard FileManager.default.fileExists(atPath: path) else {
-            printError("error: \(path): no such file")
-            throw ExitStatus.noInput
-        }
         do {
-            return (try Data(contentsOf: URL(fileURLWithPath: path)), path)
+            return (try FileIO.read(path, expected: "a JSON file"), path)
         } catch {
-            printError("error: \(path): cannot read: \(error.localizedDescription)")
-            throw ExitStatus.ioError
+            throw fail(error)
         }
     }
 }

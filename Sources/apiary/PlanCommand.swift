@@ -9,25 +9,37 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 }
 
 /// Options every planning command shares (plan, report, explain).
+///
+/// Numbers are parsed unconditionally (`--seed -5` is the value -5, not a flag named `-5`), so a
+/// negative or otherwise bad value gets a message that names the option and what it takes.
 struct PlanningOptions: ParsableArguments {
     @Option(
-        name: .long,
+        name: .long, parsing: .unconditional,
         help: "Planning time budget in seconds of a reference machine: counted in work done, so the same seed gives the same plan everywhere; it stops early at the lower bound; with a current placement, cutting moves at the host count reached gets up to 0.5x the limit more; the wall clock stops it at 2x the limit + 0.5 s.")
     var timeLimit: Double = 2.0
 
-    @Option(name: .long, help: "Seed of the planner's random choices; the same seed gives the same plan.")
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: "Seed of the planner's random choices (0 to 2^64-1); the same seed gives the same plan. (default: 1)",
+        transform: { try integer($0, expected: "an integer from 0 to 18446744073709551615") })
     var seed: UInt64 = 1
 
-    @Option(name: .long, help: "Cap on instance moves versus the current placement (overrides [policy] max_moves).")
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: "Cap on instance moves versus the current placement (overrides [policy] max_moves).")
     var maxMoves: Int?
 
-    @Option(name: .long, help: "Keep the current placement unless the plan frees at least this many hosts.")
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: "Keep the current placement unless the plan frees at least this many hosts.")
     var minHostsFreed: Int = 0
 
     func validate() throws {
-        guard timeLimit >= 0, timeLimit.isFinite else { throw ValidationError("--time-limit must be a non-negative number of seconds") }
-        if let maxMoves, maxMoves < 0 { throw ValidationError("--max-moves must be 0 or more") }
-        guard minHostsFreed >= 0 else { throw ValidationError("--min-hosts-freed must be 0 or more") }
+        guard timeLimit >= 0, timeLimit.isFinite else {
+            throw ValidationError("--time-limit must be a finite number of seconds ≥ 0, got \(shown(timeLimit))")
+        }
+        if let maxMoves, maxMoves < 0 { throw ValidationError("--max-moves must be 0 or more, got \(maxMoves)") }
+        guard minHostsFreed >= 0 else { throw ValidationError("--min-hosts-freed must be 0 or more, got \(minHostsFreed)") }
     }
 
     func plannerOptions(for problem: Problem) -> PlannerOptions {

@@ -1,5 +1,6 @@
 import ApiaryCore
 import ApiaryInventory
+import ApiaryReports
 import ArgumentParser
 
 struct VerifyCommand: ParsableCommand {
@@ -21,7 +22,7 @@ struct VerifyCommand: ParsableCommand {
     @Option(name: .long, help: "The plan document (apiary plan --format json).")
     var plan: String
 
-    @Option(name: .shortAndLong, help: "Output format: table or json.")
+    @Option(name: .shortAndLong, help: "Output format: table, markdown (the same text as table) or json.")
     var format: OutputFormat = .table
 
     func run() throws {
@@ -42,10 +43,11 @@ struct VerifyCommand: ParsableCommand {
             if violations.isEmpty {
                 try emit(
                     "OK: \(plan) is a valid plan for \(inventory.joined(separator: " ")) "
-                        + "(\(doc.assignments.count) assignments on \(doc.summary.hostsUsed) hosts, \(doc.unplaced.count) unplaced)\n",
+                        + "(\(TextFormat.count(doc.assignments.count, "assignment")) on "
+                        + "\(TextFormat.count(doc.summary.hostsUsed, "host")), \(doc.unplaced.count) unplaced)\n",
                     to: nil)
             } else {
-                var text = "INVALID: \(violations.count) violation\(violations.count == 1 ? "" : "s") in \(plan):\n"
+                var text = "INVALID: \(TextFormat.count(violations.count, "violation")) in \(plan):\n"
                 for v in violations { text += "  - \(v)\n" }
                 try emit(text, to: nil)
             }
@@ -67,11 +69,15 @@ struct ValidateCommand: ParsableCommand {
         let inv = try loadInventory(inventory)
         let p = inv.problem
         let states = Dictionary(grouping: p.hosts, by: \.state).mapValues(\.count)
-        var text = "OK: \(inv.files.count) file\(inv.files.count == 1 ? "" : "s"), "
-        text += "\(p.hosts.count) hosts (\(HostState.allCases.compactMap { s in states[s].map { "\($0) \(s.rawValue)" } }.joined(separator: ", "))), "
-        text += "\(p.services.count) services, \(p.instanceCount) instances, "
-        text += "dimensions \(p.dimensions.map(\.name).joined(separator: ", "))"
-        if let current = p.current { text += ", \(current.compactMap { $0 }.count) instances running now" }
+        var text = "OK: \(TextFormat.count(inv.files.count, "file")), \(TextFormat.count(p.hosts.count, "host"))"
+        let byState = HostState.allCases.compactMap { s in states[s].map { "\($0) \(s.rawValue)" } }
+        if !byState.isEmpty { text += " (\(byState.joined(separator: ", ")))" }
+        text += ", \(TextFormat.count(p.services.count, "service")), \(TextFormat.count(p.instanceCount, "instance")), "
+        text += p.dimensions.isEmpty ? "no dimensions" : "dimensions \(p.dimensions.map(\.name).joined(separator: ", "))"
+        if let current = p.current {
+            let running = current.compactMap { $0 }.count
+            text += ", \(TextFormat.count(running, "instance")) running now"
+        }
         try emit(text + "\n", to: nil)
     }
 }
