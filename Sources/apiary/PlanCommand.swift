@@ -129,8 +129,9 @@ struct PlanCommand: ParsableCommand {
         }
         try emit(text, to: output)
         if detailedExitcode {
+            // Moves, starts, stops or hosts freed: anything the plan would change.
             let changes = doc.summary.moves > 0 || doc.migration?.waves.isEmpty == false
-                || (inv.problem.current == nil && doc.summary.hostsFreed > 0)
+                || doc.migration?.stops?.isEmpty == false || doc.summary.hostsFreed > 0
             if changes { throw ExitStatus.changes }
             return
         }

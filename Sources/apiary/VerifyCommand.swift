@@ -28,16 +28,31 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         let inv = try loadInventory(inventory)
         let doc = try readPlanDocument(plan)
-        let violations = Verifier(problem: inv.problem).verify(doc)
+        // Each violation once, in the order found (a broken move can trip a rule twice).
+        var seen = Set<String>()
+        let violations = Verifier(problem: inv.problem).verify(doc).filter { seen.insert($0.description).inserted }
+        // A plan made for other inventory bytes breaks rules for that reason alone: say so first.
+        let otherInventory = doc.inventory.map { $0.digest != inv.digest } ?? false
+        if otherInventory, format != .json {
+            printError(
+                "warning: \(plan) was planned for another inventory (digest \(doc.inventory!.digest.prefix(12)), "
+                    + "these files give \(inv.digest.prefix(12))); the violations below may come from that")
+        }
         switch format {
         case .json:
             struct Report: Encodable {
                 var valid: Bool
                 var violations: [[String: String]]
+                var sameInventory: Bool?
+                enum CodingKeys: String, CodingKey {
+                    case valid, violations
+                    case sameInventory = "same_inventory"
+                }
             }
             let report = Report(
                 valid: violations.isEmpty,
-                violations: violations.map { ["kind": $0.kind.rawValue, "message": $0.message] })
+                violations: violations.map { ["kind": $0.kind.rawValue, "message": $0.message] },
+                sameInventory: doc.inventory.map { _ in !otherInventory })
             try emit(encodeJSON(report), to: nil)
         case .table, .markdown:
             if violations.isEmpty {

@@ -145,4 +145,36 @@ struct EnergyObjectiveTests {
         let c = model.estimate(after: byCount.assignment).totals.afterKWh
         #expect(e < c)
     }
+
+    /// An exclusive tenant whose replicas may share a host takes the one host that holds all
+    /// of them, not a host per instance on the smallest hosts.
+    @Test func exclusiveTenantSharesOneLargerHost() {
+        let hosts = [
+            Fleet.host("h0", cpu: 4, memGiB: 16), Fleet.host("h1", cpu: 4, memGiB: 16), Fleet.host("h2", cpu: 8, memGiB: 32),
+        ]
+        let p = Fleet.problem(
+            hosts: hosts, services: [Fleet.service("db", count: 3, cpu: 2, memGiB: 1, spread: .none, exclusive: true)],
+            supervisor: .systemd)
+        let plan = Planner.plan(p, options: PlannerOptions(timeLimit: 0.1))
+        #expect(plan.assignment == [2, 2, 2])
+    }
+
+    /// A tenant leaves a zone's only host to a zone-spread service when an equal host elsewhere
+    /// takes it.
+    @Test func exclusiveTenantLeavesARareZoneFree() {
+        let hosts = [
+            Fleet.host("h0", cpu: 4, memGiB: 16, zone: "c", labels: ["arch": "y"]),
+            Fleet.host("h1", cpu: 8, memGiB: 16, zone: "b", labels: ["arch": "x"]),
+            Fleet.host("h2", cpu: 8, memGiB: 16, zone: "b", labels: ["arch": "x"]),
+            Fleet.host("h3", cpu: 4, memGiB: 16, zone: "b", labels: ["arch": "y"]),
+        ]
+        let services = [
+            Fleet.service("web", count: 2, cpu: 2, memGiB: 1, spread: .zone),
+            Fleet.service("db", count: 1, cpu: 2, memGiB: 1, spread: .none, selector: ["arch": "y"], exclusive: true),
+        ]
+        let p = Fleet.problem(hosts: hosts, services: services, supervisor: .systemd)
+        let plan = Planner.plan(p, options: PlannerOptions(timeLimit: 0.1))
+        #expect(plan.unplaced.isEmpty)
+        #expect(plan.assignment[2] == 3)
+    }
 }

@@ -24,7 +24,7 @@ struct SettleTests {
         #expect(plan.waves.isEmpty)
         #expect(Set(plan.unplaced.map(\.instance)) == [0, 2])
         #expect(plan.notes.contains { $0.contains("not started") })
-        #expect(plan.notes.contains { $0.contains("they stop") })
+        #expect(plan.notes.contains { $0.contains("it stops") })
         let doc = PlanDocumentBuilder.build(problem: problem, plan: plan)
         #expect(Verifier(problem: problem).verify(doc).isEmpty)
     }

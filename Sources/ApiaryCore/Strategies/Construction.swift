@@ -15,6 +15,9 @@ struct Construction {
     let treeBounds: (floor: [Int64], edges: [Int64])
     /// Normalized size of each host (what an exclusive tenant wastes there), in host order.
     let hostSize: [Double]
+    /// Zone id of each host (-1 without a zone), and the number of zones.
+    let zoneOfHost: [Int]
+    let zoneCount: Int
 
     init(problem: Problem, index: ProblemIndex, scales: Scales, order: [Int]) {
         window = problem.instanceCount > 20_000 ? 512 : 0
@@ -24,6 +27,14 @@ struct Construction {
         self.order = order
         treeBounds = TreeSet.bounds(problem)
         hostSize = problem.usable.map { scales.weight($0, .sum) }
+        var zoneIDs = [String: Int]()
+        zoneOfHost = problem.hosts.map { host in
+            guard let z = host.zone else { return -1 }
+            if let id = zoneIDs[z] { return id }
+            zoneIDs[z] = zoneIDs.count
+            return zoneIDs.count - 1
+        }
+        zoneCount = zoneIDs.count
     }
 
     /// Services by decreasing sort weight under `key` (ties: lower index first), exclusive
@@ -165,25 +176,64 @@ struct Construction {
         }
     }
 
+    /// Places an exclusive tenant's instances on hosts of its own: hosts it already holds
+    /// first, then, while instances are left, the smallest host that takes all of them, or
+    /// failing that the host that takes the most (the smaller on a tie). Placing one instance
+    /// at a time on the smallest host would open a host per instance when they could share
+    /// a larger one (replicas not spread over hosts, no Habitat rule). Among hosts as good,
+    /// one that is not the last empty host of its zone: a zone-spread service needs room in
+    /// every zone.
     func placeExclusive(service s: Int, state: inout PlacementState, trees: inout TreeSet) {
-        for i in problem.instanceOffset[s]..<problem.instanceOffset[s + 1]
-        where state.assignment[i] < 0 && index.pinnedHost[i] != ProblemIndex.excluded {
+        var left = (problem.instanceOffset[s]..<problem.instanceOffset[s + 1]).filter {
+            state.assignment[$0] < 0 && index.pinnedHost[$0] != ProblemIndex.excluded
+        }
+        let dims = index.dimensionCount
+        /// Instances of `s` host `h` may take by capacity and the one-per-host rules.
+        func room(_ h: Int) -> Int {
+            var n = left.count
+            for d in 0..<dims where index.requestFlat[s * dims + d] > 0 {
+                let free = index.usableFlat[h * dims + d] - state.used[h * dims + d]
+                n = min(n, Int(max(0, free / index.requestFlat[s * dims + d])))
+            }
+            if index.spreadsOverHosts[s] || problem.onePackageNamePerHost { n = min(n, 1) }
+            return n
+        }
+        /// Fills `h` with instances while every rule holds.
+        func fill(_ h: Int) {
+            while let i = left.first, state.rejection(service: s, host: h) == nil {
+                state.place(i, on: h)
+                left.removeFirst()
+            }
+            trees.refresh(host: h, state: state)
+        }
+        for h in order where state.hostCount[h] > 0 && state.rejection(service: s, host: h) == nil {
+            if left.isEmpty { break }
+            fill(h)
+        }
+        // Empty active hosts per zone: a tenant leaves a zone's last empty host to others when
+        // a host as good elsewhere exists (a zone-spread service needs a host in every zone).
+        var emptyInZone = [Int](repeating: 0, count: zoneCount)
+        for h in order where state.hostCount[h] == 0 && zoneOfHost[h] >= 0 { emptyInZone[zoneOfHost[h]] += 1 }
+        while !left.isEmpty {
             var best = -1
-            var bestKey = (0, Double.infinity, 0)
+            var bestKey = (0, 0.0, 0, 0)
             for (rank, h) in order.enumerated() where state.rejection(service: s, host: h) == nil {
-                // Prefer a host the service already holds, then the smallest that fits.
-                let shared = state.hostCount[h] > 0 ? 0 : 1
-                let waste = hostSize[h]
-                let key = (shared, waste, rank)
+                let n = room(h)
+                guard n > 0 else { continue }
+                // All of them on the smallest host that takes them; else the most on one host.
+                // Among hosts as good, one that is not its zone's last empty host.
+                let last = zoneOfHost[h] >= 0 && state.hostCount[h] == 0 && emptyInZone[zoneOfHost[h]] <= 1 ? 1 : 0
+                let key = (n >= left.count ? 0 : left.count - n, hostSize[h], last, rank)
                 if best < 0 || key < bestKey {
                     best = h
                     bestKey = key
                 }
             }
-            if best >= 0 {
-                state.place(i, on: best)
-                trees.refresh(host: best, state: state)
-            }
+            guard best >= 0 else { break }
+            let before = left.count
+            if state.hostCount[best] == 0, zoneOfHost[best] >= 0 { emptyInZone[zoneOfHost[best]] -= 1 }
+            fill(best)
+            if left.count == before { break }
         }
     }
 }

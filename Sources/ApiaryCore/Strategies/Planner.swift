@@ -51,7 +51,10 @@ public enum Planner {
         /// Stops what cannot stay; ranks the plan (see `score`), an uneven spread last.
         func settle(_ plan: inout Plan) -> [Int] {
             if !plan.unscheduled.isEmpty {
-                plan.notes.append("\(plan.unscheduled.count) moves could not be ordered into safe waves; those instances stay where they run")
+                let n = plan.unscheduled.count
+                plan.notes.append(
+                    "\(n) move\(n == 1 ? "" : "s") could not be ordered into safe waves; \(n == 1 ? "that instance stays where it runs" : "those instances stay where they run")"
+                )
             }
             let sound = dropInvalidStays(problem, &plan)
             return [sound ? 0 : 1] + Self.score(problem, plan, maxMoves: options.maxMoves)
@@ -239,7 +242,10 @@ public enum Planner {
         }
         plan.unplaced.sort { $0.instance < $1.instance }
         if !dropped.isEmpty {
-            plan.notes.append("\(dropped.count) running instances break a rule where they run and could not be moved safely: they stop")
+            let n = dropped.count
+            plan.notes.append(
+                "\(n) running instance\(n == 1 ? "" : "s") \(n == 1 ? "breaks" : "break") a rule where \(n == 1 ? "it runs" : "they run") and could not be moved safely: \(n == 1 ? "it stops" : "they stop")"
+            )
         }
         if !notStarted.isEmpty || !notMoved.isEmpty {
             let gone = Set(notStarted + notMoved)
@@ -247,12 +253,12 @@ public enum Planner {
         }
         if !notMoved.isEmpty {
             plan.notes.append(
-                "\(notMoved.count) running instance\(notMoved.count == 1 ? "" : "s") stay where they run until the waves end, then stop: with the running instances that had to stop, moving them would leave a spread uneven"
+                "\(notMoved.count) running instance\(notMoved.count == 1 ? " stays where it runs" : "s stay where they run") until the waves end, then \(notMoved.count == 1 ? "stops" : "stop"): with the running instances that had to stop, moving \(notMoved.count == 1 ? "it" : "them") would leave a spread uneven"
             )
         }
         if !notStarted.isEmpty {
             plan.notes.append(
-                "\(notStarted.count) instance\(notStarted.count == 1 ? "" : "s") that do not run yet are not started: with the running instances that had to stop, they would leave a spread uneven"
+                "\(notStarted.count) instance\(notStarted.count == 1 ? " that does not run yet is" : "s that do not run yet are") not started: with the running instances that had to stop, \(notStarted.count == 1 ? "it" : "they") would leave a spread uneven"
             )
         }
         return sound
