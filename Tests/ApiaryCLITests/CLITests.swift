@@ -102,4 +102,91 @@ struct CLITests {
         #expect(r.status == 1)
         #expect(r.stdout.contains("summary.hosts_used is 7"))
     }
+
+    /// Writes `text` to a temporary inventory file and returns its path.
+    static func inventory(_ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("apiary-cli-\(UUID()).toml").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static let twoHosts = """
+        [[host]]
+        name = "h1"
+        capacity = { cpu = 8, memory = "8GiB" }
+        labels = { arch = "x86_64" }
+        [[host]]
+        name = "h2"
+        capacity = { cpu = 8, memory = "8GiB" }
+        labels = { arch = "x86_64" }
+        [[package]]
+        ident = "x/web"
+        requests = { cpu = 1, memory = "1GiB" }
+
+        """
+
+    @Test("--detailed-exitcode: 0 no changes, 2 moves or stops proposed, 1 on error")
+    func detailedExitcode() throws {
+        let settled = try Self.inventory(Self.twoHosts + """
+            [[service]]
+            name = "web.a"
+            package = "x/web"
+            [[placement]]
+            host = "h1"
+            service = "web.a"
+            """)
+        defer { try? FileManager.default.removeItem(atPath: settled) }
+        let none = try Self.run(["plan", settled, "--detailed-exitcode", "--time-limit", "0.2"])
+        #expect(none.status == 0, "\(none.stdout)")
+        #expect(none.stdout.contains("No changes."))
+        // Two instances on two hosts: one moves, a host is freed.
+        let spread = try Self.inventory(Self.twoHosts + """
+            [[service]]
+            name = "web.a"
+            package = "x/web"
+            [[service]]
+            name = "api.a"
+            package = "x/web"
+            requests = { cpu = 2 }
+            [policy]
+            supervisor = "systemd"
+            [[placement]]
+            host = "h1"
+            service = "web.a"
+            [[placement]]
+            host = "h2"
+            service = "api.a"
+            """)
+        defer { try? FileManager.default.removeItem(atPath: spread) }
+        #expect(try Self.run(["plan", spread, "--detailed-exitcode", "--time-limit", "0.2"]).status == 2)
+        // Nothing moves, but a running instance no host may take stops and its host goes off.
+        let stop = try Self.inventory(Self.twoHosts + """
+            [[service]]
+            name = "web.arm"
+            package = "x/web"
+            selector = { arch = "arm64" }
+            [[placement]]
+            host = "h1"
+            service = "web.arm"
+            """)
+        defer { try? FileManager.default.removeItem(atPath: stop) }
+        let stopped = try Self.run(["plan", stop, "--detailed-exitcode", "--time-limit", "0.2"])
+        #expect(stopped.status == 2)
+        #expect(stopped.stdout.contains("- web.arm[0]  stops"))
+        #expect(stopped.stdout.contains("then 1 stop"))
+        #expect(try Self.run(["plan", "fixtures/bad/unparsable-quantity.toml", "--detailed-exitcode"]).status == 1)
+    }
+
+    @Test("verify warns when a plan was made for another inventory")
+    func verifyNamesAnotherInventory() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("apiary-cli-\(UUID()).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(try Self.run(["plan", "fixtures/demo", "-f", "json", "-o", path, "--time-limit", "0.2"]).status == 0)
+        let r = try Self.run(["verify", "fixtures/infeasible", "--plan", path])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("was planned for another inventory"))
+        let same = try Self.run(["verify", "fixtures/demo", "--plan", path])
+        #expect(same.status == 0)
+        #expect(!same.stderr.contains("another inventory"))
+    }
 }
