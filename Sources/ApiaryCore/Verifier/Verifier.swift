@@ -315,7 +315,7 @@ public struct Verifier: Sendable {
             }
             var counts = [String: Int]()
             var eligible = Set<String>()
-            for (h, host) in problem.hosts.enumerated() {
+            for host in problem.hosts {
                 guard let dom = svc.spread.domain(of: host) else { continue }
                 if host.state == .active, svc.selector.allSatisfy({ host.labels[$0.key] == $0.value }) { eligible.insert(dom) }
             }
