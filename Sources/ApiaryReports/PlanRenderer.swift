@@ -31,7 +31,14 @@ public struct PlanRenderer: Sendable {
         out += "  Hosts:        \(s.hostsTotal) total, \(before)\(paint("\(s.hostsUsed) used", "1")), "
         out += paint("\(s.hostsFreed) freed", "32") + "\n"
         out += "  Lower bound:  \(TextFormat.count(s.lowerBound, "host"))"
-        if s.unplaced == 0 && s.lowerBound > 0 { out += " (plan within \(Self.percent(gap / 100)) of optimal)" }
+        if s.unplaced == 0 && s.lowerBound > 0 {
+            out += " (plan within \(Self.percent(gap / 100)) of optimal)"
+        } else if s.unplaced > 0 && s.lowerBound > s.hostsTotal {
+            // The bound is for placing every instance: more hosts than the fleet has.
+            out += " to place every instance, more than the fleet's \(s.hostsTotal): some cannot be placed"
+        } else if s.unplaced > 0 {
+            out += " to place every instance"
+        }
         if let lb = doc.lowerBound, !lb.argument.isEmpty { out += "; " + lb.argument.joined(separator: "; ") }
         out += "\n"
         let util = dimensions.compactMap { d in s.utilization[d].map { "\(d) \(Self.percent($0))" } }
