@@ -64,7 +64,7 @@ import Testing
             ],
             moves: 1, waves: 1, band: (-288.7, -232.2))
         let table = PlanRenderer(title: "t").table(doc, dimensions: ["cpu"])
-        #expect(table.contains("  Lower bound:  1 host\n"))
+        #expect(table.contains("  Lower bound:  1 host to place every instance\n"))
         #expect(table.contains("  Instances:    7 total, 5 placed, 2 unplaced\n"))
         #expect(table.contains("  Moves:        1 move in 1 wave\n"))
         #expect(table.contains("  Utilization:  cpu 6.3 % (of the hosts used)\n"))
