@@ -185,6 +185,7 @@ public struct Verifier: Sendable {
             }
         }
         // Domain spread: max skew 1 over domains with an eligible host.
+        var domains = EligibleDomains(problem: problem)
         for (s, svc) in problem.services.enumerated() {
             switch svc.spread {
             case .zone, .label: break
@@ -203,16 +204,15 @@ public struct Verifier: Sendable {
                 }
                 counts[dom, default: 0] += 1
             }
-            var eligible = Set<String>()
-            for (h, host) in problem.hosts.enumerated() {
-                guard let dom = svc.spread.domain(of: host) else { continue }
-                let runsHere = (0..<svc.count).contains {
-                    (current?[offset[s] + $0] ?? nil) == h && assignment[offset[s] + $0] == h
-                }
-                let ok =
-                    (host.state == .active && svc.selector.allSatisfy { host.labels[$0.key] == $0.value })
-                    || (host.state == .cordoned && runsHere)
-                if ok { eligible.insert(dom) }
+            // Active hosts matching the selector, and cordoned hosts where an instance runs now
+            // and stays.
+            var eligible = domains.active(for: svc)
+            for k in 0..<svc.count {
+                let id = offset[s] + k
+                guard let h = current?[id] ?? nil, assignment[id] == h, problem.hosts[h].state == .cordoned,
+                    let dom = svc.spread.domain(of: problem.hosts[h])
+                else { continue }
+                eligible.insert(dom)
             }
             guard !eligible.isEmpty else { continue }
             let values = eligible.map { counts[$0] ?? 0 }
@@ -276,6 +276,7 @@ public struct Verifier: Sendable {
         for (s, svc) in problem.services.enumerated() { serviceOf += repeatElement(s, count: svc.count) }
         for (i, h) in current.enumerated() { if let h { running[h].append(i) } }
         var forced = Set<Int>()
+        var domains = EligibleDomains(problem: problem)
         for (h, host) in problem.hosts.enumerated() where !running[h].isEmpty {
             var broken = host.state == .draining
             var load = [Int64](repeating: 0, count: dims)
@@ -314,11 +315,7 @@ public struct Verifier: Sendable {
             default: continue
             }
             var counts = [String: Int]()
-            var eligible = Set<String>()
-            for host in problem.hosts {
-                guard let dom = svc.spread.domain(of: host) else { continue }
-                if host.state == .active, svc.selector.allSatisfy({ host.labels[$0.key] == $0.value }) { eligible.insert(dom) }
-            }
+            var eligible = domains.active(for: svc)
             let ids = offset[s]..<(offset[s] + svc.count)
             for i in ids {
                 guard let h = current[i], let dom = svc.spread.domain(of: problem.hosts[h]) else { continue }

@@ -75,6 +75,7 @@ public enum WaveVerifier {
             return [WaveViolation(kind: .badMove, wave: nil, message: "current/target do not cover every instance")]
         }
         let svcOf = problem.serviceOfEachInstance()
+        var domains = EligibleDomains(problem: problem)
         func label(_ i: Int) -> String {
             let s = svcOf[i]
             return "\(problem.services[s].name)[\(i - problem.instanceOffset[s])]"
@@ -197,7 +198,7 @@ public enum WaveVerifier {
             // Domain skew before and after the wave for services that moved.
             var before = [Int: Int]()
             for s in perService.keys where problem.services[s].spread.isDomainBalanced {
-                before[s] = skew(problem: problem, service: s, location: at, current: current, target: target)
+                before[s] = skew(problem: problem, service: s, location: at, current: current, target: target, domains: &domains)
             }
             for m in valid {
                 let i = m.instance
@@ -206,7 +207,7 @@ public enum WaveVerifier {
                 at[i] = m.to
             }
             for (s, b) in before.sorted(by: { $0.key < $1.key }) {
-                let a = skew(problem: problem, service: s, location: at, current: current, target: target)
+                let a = skew(problem: problem, service: s, location: at, current: current, target: target, domains: &domains)
                 if a > max(1, b) {
                     out.append(WaveViolation(
                         kind: .spreadSkew, wave: w,
@@ -239,17 +240,19 @@ public enum WaveVerifier {
     /// Skew of a zone/label-spread service over the domains of hosts it may use: active hosts
     /// matching its selector, and cordoned hosts where an instance runs before the migration
     /// and stays.
-    static func skew(problem: Problem, service s: Int, location: [Int?], current: [Int?], target: [Int]) -> Int {
+    static func skew(
+        problem: Problem, service s: Int, location: [Int?], current: [Int?], target: [Int], domains cache: inout EligibleDomains
+    ) -> Int {
         let svc = problem.services[s]
         let lo = problem.instanceOffset[s]
         let hi = problem.instanceOffset[s + 1]
-        var domains = Set<String>()
-        var pinnedHosts = Set<Int>()
-        for i in lo..<hi { if let h = current[i], problem.hosts[h].state == .cordoned, target[i] == h { pinnedHosts.insert(h) } }
-        for (h, host) in problem.hosts.enumerated() {
-            guard let d = svc.spread.domain(of: host) else { continue }
-            let selectorOK = svc.selector.allSatisfy { host.labels[$0.key] == $0.value }
-            if (host.state == .active && selectorOK) || pinnedHosts.contains(h) { domains.insert(d) }
+        var domains = cache.active(for: svc)
+        for i in lo..<hi {
+            if let h = current[i], problem.hosts[h].state == .cordoned, target[i] == h,
+                let d = svc.spread.domain(of: problem.hosts[h])
+            {
+                domains.insert(d)
+            }
         }
         guard !domains.isEmpty else { return 0 }
         var counts = [String: Int]()
