@@ -33,11 +33,11 @@ extension PlanRenderer {
                 }
             }
         }
-        // Running instances no host may take stop after the last wave.
+        // Running instances no host may take stop before the first wave.
         let stops = doc.migration?.stops ?? []
         for stop in stops {
             byHost[stop.host, default: []].append(
-                Line(service: stop.service, instance: stop.instance, kind: .stopping, other: nil, wave: waves.count + 1))
+                Line(service: stop.service, instance: stop.instance, kind: .stopping, other: nil, wave: 0))
         }
         let s = doc.summary
         let lowerBound = s.lowerBound
@@ -92,7 +92,7 @@ extension PlanRenderer {
                     out += "      " + paintDiff("- \(name)", "31") + pad + "  to \(l.other ?? "?"), wave \(l.wave)\n"
                 case .stopping:
                     out += "      " + paintDiff("- \(name)", "31") + pad + "  " + paintDiff("stops", "31;1")
-                        + " (no host may take it; see unplaced)\n"
+                        + " before the waves (no host may take it; see unplaced)\n"
                 }
             }
         }
@@ -124,7 +124,7 @@ extension PlanRenderer {
         var summary = "\(s.hostsFreed) of \(s.hostsBefore ?? s.hostsTotal) hosts freed, \(s.moves) move\(s.moves == 1 ? "" : "s")\(budgetSuffix)"
         if starts > 0 { summary += " and \(starts) start\(starts == 1 ? "" : "s")" }
         summary += " in \(waveCount) wave\(waveCount == 1 ? "" : "s")"
-        if !stops.isEmpty { summary += ", then \(stops.count) stop\(stops.count == 1 ? "" : "s")" }
+        if !stops.isEmpty { summary += " after \(stops.count) stop\(stops.count == 1 ? "" : "s")" }
         summary += "; lower bound \(lowerBound)"
         out += "\n" + paintDiff("Plan:", "1") + " \(summary).\n"
         return out

@@ -173,7 +173,7 @@ struct CLITests {
         let stopped = try Self.run(["plan", stop, "--detailed-exitcode", "--time-limit", "0.2"])
         #expect(stopped.status == 2)
         #expect(stopped.stdout.contains("- web.arm[0]  stops"))
-        #expect(stopped.stdout.contains("then 1 stop"))
+        #expect(stopped.stdout.contains("in 0 waves after 1 stop"))
         #expect(try Self.run(["plan", "fixtures/bad/unparsable-quantity.toml", "--detailed-exitcode"]).status == 1)
     }
 

@@ -1,6 +1,7 @@
 import ApiaryCore
 import PropertyBased
 import Testing
+import TestSupport
 
 /// Schedules and checks the result with the independent wave verifier: the waves must reach
 /// `finalAssignment` with the returned spare hosts (complete or not). When the schedule is
@@ -17,14 +18,13 @@ private func scheduleAndVerify(
 }
 
 /// For a complete schedule: the final assignment is the target (running instances the target
-/// leaves unplaced kept where they run), except for `retargeted` instances, which end on hosts
+/// leaves unplaced stop before the first wave), except for `retargeted` instances, which end on hosts
 /// the target already uses; and when the target passes the placement rules (`Verifier`), so
 /// does the final assignment. Empty for an incomplete schedule.
 func completeScheduleFindings(_ p: Problem, _ target: [Int], _ s: MigrationSchedule) -> [String] {
     guard s.isComplete else { return [] }
     var out = [String]()
-    var expected = target
-    for i in s.kept { expected[i] = p.current![i]! }
+    let expected = target
     let targetHosts = Set(target.filter { $0 >= 0 })
     let retargeted = Set(s.retargeted)
     for i in expected.indices {
@@ -409,15 +409,33 @@ private func strictViolations(_ p: Problem, _ s: MigrationSchedule) -> [String] 
         #expect(s.unscheduled.count == 2)
     }
 
-    /// Instances the target leaves unplaced keep running where they are.
-    @Test func runningUnplacedInstancesAreKept() {
+    /// Running instances the target leaves unplaced stop before the first wave.
+    @Test func runningUnplacedInstancesStopFirst() {
         let p = MigFleet.problem(
             hosts: [MigFleet.host("a"), MigFleet.host("b")], services: [MigFleet.service("web.prod", count: 2, maxUnavailable: 2)],
             current: [0, 1])
         let s = scheduleAndVerify(p, [0, -1])
         #expect(s.kept == [1])
         #expect(s.waves.isEmpty)
-        #expect(s.finalAssignment == [0, 1])
+        #expect(s.finalAssignment == [0, -1])
+    }
+
+    /// The room of an instance that stops is free for the waves: on a full host, a start takes
+    /// the place of an instance no host may take.
+    @Test func aStopMakesRoomForAStart() {
+        let p = Fleet.problem(
+            hosts: [Fleet.host("h1", cpu: 2, memGiB: 16)],
+            services: [
+                Fleet.service("web.g1", package: "core/web/1", count: 1, cpu: 3, memGiB: 1),
+                Fleet.service("web.g3", package: "core/web/2", count: 1, cpu: 1, memGiB: 1),
+            ],
+            supervisor: .systemd, current: [0, nil])
+        let plan = Planner.plan(p, options: PlannerOptions(timeLimit: 0.1))
+        #expect(plan.assignment == [-1, 0])
+        #expect(plan.unscheduled.isEmpty)
+        let doc = PlanDocumentBuilder.build(problem: p, plan: plan)
+        #expect(doc.migration?.stops == [.init(service: "web.g1", instance: 0, host: "h1")])
+        #expect(Verifier(problem: p).verify(doc).isEmpty)
     }
 
     /// Relabelling instances within a service turns a swap into no move at all.

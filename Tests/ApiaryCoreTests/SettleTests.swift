@@ -120,7 +120,8 @@ struct SettleTests {
         let problem = Problem(
             dimensions: drawn.dimensions, hosts: hosts, services: drawn.services, policy: drawn.policy,
             current: drawn.current)
-        let plan = Planner.plan(problem, options: PlannerOptions(timeLimit: 0.2, seed: seed))
+        let plan = Planner.plan(
+            problem, options: PlannerOptions(timeLimit: 0.2, seed: seed, maxMoves: problem.policy.maxMoves))
         let doc = PlanDocumentBuilder.build(problem: problem, plan: plan)
         #expect(Verifier(problem: problem).verify(doc).map(\.description) == [])
     }

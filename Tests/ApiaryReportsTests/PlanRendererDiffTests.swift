@@ -75,8 +75,8 @@ import Testing
         var doc = Self.doc(waves: Self.waves)
         doc.migration?.stops = [.init(service: "batch.prod", instance: 0, host: "hive-02")]
         let text = PlanRenderer(title: "t").diff(doc)
-        #expect(text.contains("      - batch.prod[0]      stops (no host may take it; see unplaced)\n"))
-        #expect(text.hasSuffix("Plan: 2 of 4 hosts freed, 2 moves and 1 start in 2 waves, then 1 stop; lower bound 2.\n"))
+        #expect(text.contains("      - batch.prod[0]      stops before the waves (no host may take it; see unplaced)\n"))
+        #expect(text.hasSuffix("Plan: 2 of 4 hosts freed, 2 moves and 1 start in 2 waves after 1 stop; lower bound 2.\n"))
     }
 
     @Test func aStopAloneIsAChange() {

@@ -184,7 +184,7 @@ public struct PlanDocument: Codable, Sendable, Equatable {
         public var waves: [[Move]]
         public var spareHosts: [String]?
         /// Running instances the plan leaves unplaced: no host may take them (they are in
-        /// `unplaced`, with reasons). They stop once the last wave is done.
+        /// `unplaced`, with reasons). They stop before the first wave.
         public var stops: [Stop]?
         public init(waves: [[Move]], spareHosts: [String]? = nil, stops: [Stop]? = nil) {
             self.waves = waves

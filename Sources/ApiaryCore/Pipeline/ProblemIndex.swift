@@ -170,9 +170,10 @@ public struct ProblemIndex: Sendable {
     /// order. An instance that breaks a rule there on its own (a selector that does not match,
     /// no value for its spread key) or with the instances before it (no room left under
     /// headroom, a second replica of a service spread over hosts, a second instance of a
-    /// Habitat package name, a tenant sharing the host) is not kept: it is placed like any
-    /// other running instance, and its move counts as one. Spread skew is not checked here:
-    /// pinned instances make their domains eligible.
+    /// Habitat package name, a tenant sharing the host, more replicas in the host's domain
+    /// than an even zone/label spread allows) is not kept: it is placed like any other running
+    /// instance, and its move counts as one. The exact skew is left to the placement: pinned
+    /// instances make their domains eligible.
     static func cordonedStays(
         _ problem: Problem, serviceOfInstance: [Int32], packageNameID: [Int32], domainKeyOfService: [Int32],
         hostDomain: [[Int32]]
@@ -186,6 +187,19 @@ public struct ProblemIndex: Sendable {
         }
         var content = [Int: Content]()
         var stays = [(instance: Int, host: Int)]()
+        // A zone/label-spread service keeps at most ceil(count / domains) replicas in a domain
+        // (its eligible domains: those of active hosts matching its selector, and this one),
+        // or its spread could not be even.
+        var keptInDomain = [Int64: Int]()
+        func domainCap(_ s: Int, _ svc: Service, key: Int, domain: Int32) -> Int {
+            var seen = Set<Int32>([domain])
+            for (x, host) in problem.hosts.enumerated() where host.state == .active {
+                let d = hostDomain[key][x]
+                if d >= 0, Self.matches(selector: svc.selector, labels: host.labels) { seen.insert(d) }
+            }
+            return (svc.count + seen.count - 1) / seen.count
+        }
+        var capOf = [Int64: Int]()
         for (i, h) in current.enumerated() {
             guard let h, problem.hosts[h].state == .cordoned else { continue }
             let s = Int(serviceOfInstance[i])
@@ -200,6 +214,14 @@ public struct ProblemIndex: Sendable {
             if case .host = svc.spread, c.services[s, default: 0] > 0 { continue }
             if problem.policy.supervisor == .habitat, c.packages.contains(packageNameID[s]) { continue }
             if (0..<dims).contains(where: { c.load[$0] + svc.requests[$0] > problem.usable[h][$0] }) { continue }
+            if key >= 0 {
+                let domain = hostDomain[Int(key)][h]
+                let pair = Int64(s) << 32 | Int64(domain)
+                let cap = capOf[pair] ?? domainCap(s, svc, key: Int(key), domain: domain)
+                capOf[pair] = cap
+                if keptInDomain[pair, default: 0] >= cap { continue }
+                keptInDomain[pair, default: 0] += 1
+            }
             for d in 0..<dims { c.load[d] += svc.requests[d] }
             c.services[s, default: 0] += 1
             c.packages.insert(packageNameID[s])

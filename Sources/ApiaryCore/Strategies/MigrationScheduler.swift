@@ -61,7 +61,7 @@ public struct MigrationSchedule: Sendable, Hashable {
     }
 
     /// True when every move was scheduled: the waves end at `finalAssignment`, which is the
-    /// target except for `retargeted` instances (and `kept` ones, which run where they did).
+    /// target except for `retargeted` instances (`kept` ones stop before the first wave).
     public var isComplete: Bool { unscheduled.isEmpty }
 }
 
@@ -98,7 +98,7 @@ public struct MigrationSchedule: Sendable, Hashable {
 /// that host, the schedule is rebuilt without parking the stranded instance, so every declared
 /// spare host is empty at the end.
 ///
-/// Instances the target leaves unplaced but that run now are kept where they run (`kept`).
+/// Instances the target leaves unplaced but that run now (`kept`) stop before the first wave.
 ///
 /// - Complexity: O(W · M · (D + K)) for W waves, M moves, D dimensions, K spread domains,
 ///   plus O(M · (H · D + M)) per broken cycle for H hosts (the search for a host to retarget to).
@@ -292,10 +292,12 @@ public enum MigrationScheduler {
         var location: [Int]
         /// Where each instance runs before the migration, -1 not running.
         let start: [Int]
+        /// Host each instance runs on before the migration (-1: none), stops included.
+        let original: [Int]
         /// Host each instance goes to; a retargeted instance's entry changes.
         var target: [Int]
-        /// The placement after the migration if every move runs (target, kept instances where
-        /// they run), and the instances the target puts on each host.
+        /// The placement after the migration if every move runs (the target), and the instances
+        /// the target puts on each host.
         var final: HostCopies
         var targetCount: [Int]
         /// Per domain-spread service: replicas per domain id in the final placement.
@@ -384,10 +386,13 @@ public enum MigrationScheduler {
             finalDomainCount = problem.services.indices.map { s in
                 problem.services[s].spread.isDomainBalanced ? [Int](repeating: 0, count: dOf[s].max().map { $0 + 1 } ?? 0) : []
             }
-            location = current.map { $0 ?? -1 }
+            // Running instances the target leaves unplaced stop before the first wave: they stop
+            // anyway, and their room may be what an arrival needs.
+            location = current.indices.map { target[$0] < 0 ? -1 : (current[$0] ?? -1) }
             start = location
+            original = current.map { $0 ?? -1 }
             for i in 0..<current.count {
-                guard let h = current[i] else { continue }
+                guard let h = current[i], target[i] >= 0 else { continue }
                 addCopy(service: serviceOf[i], host: h)
                 let s = serviceOf[i]
                 if !domainCount[s].isEmpty, domainOfHost[s][h] >= 0 { domainCount[s][domainOfHost[s][h]] += 1 }
@@ -396,8 +401,6 @@ public enum MigrationScheduler {
                 if target[i] >= 0 {
                     targetCount[target[i]] += 1
                     addFinal(service: serviceOf[i], host: target[i], sign: 1)
-                } else if let h = current[i] {
-                    addFinal(service: serviceOf[i], host: h, sign: 1)
                 }
             }
         }
@@ -494,7 +497,7 @@ public enum MigrationScheduler {
                 let cur = location[i]
                 let tgt = target[i]
                 if tgt < 0 {
-                    if cur >= 0 { kept.append(i) }
+                    if original[i] >= 0 { kept.append(i) }
                     continue
                 }
                 if cur == tgt { continue }
@@ -511,8 +514,10 @@ public enum MigrationScheduler {
             // Spare candidates: active, empty before and after.
             var targeted = [Bool](repeating: false, count: hostCount)
             for h in target where h >= 0 { targeted[h] = true }
+            var runsNow = [Bool](repeating: false, count: hostCount)
+            for h in original where h >= 0 { runsNow[h] = true }
             let spareCandidates = (0..<hostCount).filter {
-                problem.hosts[$0].state == .active && live.total[$0] == 0 && !targeted[$0]
+                problem.hosts[$0].state == .active && live.total[$0] == 0 && !runsNow[$0] && !targeted[$0]
             }
             var sparesUsed = [Int]()
             var viaSpare = neverPark

@@ -85,11 +85,12 @@ public enum Planner {
             if score.lexicographicallyPrecedes(best.score) { best = (plan, score) }
         }
         plan = best.plan
+        // The budget counts every move; when the forced ones alone exceed it, no other is added.
         if let cap = options.maxMoves, problem.current != nil {
             let moves = problem.moves(to: plan.assignment)
             if moves > cap {
                 plan.notes.append(
-                    "\(moves) moves exceed the move budget of \(cap): they are forced (instances on draining hosts, or breaking a rule where they run now) and no voluntary move was added"
+                    "\(moves) moves exceed the move budget of \(cap): they are forced (instances on draining hosts, or breaking a rule where they run now) and no other move was added"
                 )
             }
         }
@@ -284,6 +285,9 @@ public enum Planner {
         let clock = WorkClock(
             hardStop: options.timeLimit * 2 + 0.5, hosts: problem.hosts.count, dimensions: problem.dimensions.count)
         func expired(_ deadline: Double) -> Bool { clock.expired(deadline, wall: elapsed()) }
+        /// Hosts the search stops at: the lower bound, which is for placing every instance; with
+        /// instances unplaced, reaching it proves nothing, so the search goes on.
+        func goal(_ state: PlacementState) -> Int { Self.unplacedCount(state) > 0 ? 0 : bound.value }
         /// Construction passes are charged by size (they run to the end either way): first fit
         /// searches host trees, best fit scans the hosts.
         let dims = problem.dimensions.count
@@ -397,7 +401,7 @@ public enum Planner {
                 var search = PoolSearch(problem: problem, scales: scales, idleWatts: power.idleWatts, seed: options.seed)
                 search.clock = clock
                 search.run(
-                    state: &state, trees: &trees, lowerBound: bound.value,
+                    state: &state, trees: &trees, lowerBound: goal(state),
                     iterationCap: Self.poolIterations(timeLimit: deadline, instances: problem.instanceCount),
                     moveCap: moveCap, expired: { expired(end) }, progress: progress)
             }
@@ -411,7 +415,7 @@ public enum Planner {
                 var rng = SplitMix64(seed: options.seed ^ 0x5DEE_CE66_D1CE_4E5B)
                 var round = 0
                 while round < 64, !expired(deadline),
-                    state.hostsUsed > bound.value || (alsoWhileUnplaced && Self.unplacedCount(state) > 0)
+                    state.hostsUsed > goal(state) || (alsoWhileUnplaced && Self.unplacedCount(state) > 0)
                 {
                     round += 1
                     let jitter = problem.services.indices.map { _ in
@@ -426,7 +430,7 @@ public enum Planner {
                     chargeConstruction(firstFit: round % 2 == 0 ? 1 : 0, bestFitWork: bestFitWork)
                     let slice = min(deadline, clock.now + max(0.05, deadline / 20))
                     improver.run(
-                        state: &candidate.0, trees: &candidate.1, lowerBound: bound.value,
+                        state: &candidate.0, trees: &candidate.1, lowerBound: goal(candidate.0),
                         expired: { expired(slice) }, progress: { _ in })
                     if Self.better(candidate.0, than: state) {
                         (state, trees) = candidate
@@ -458,11 +462,11 @@ public enum Planner {
                 firstDeadline = deadline * Self.descentShare(instances: problem.instanceCount)
             }
             improvement.run(
-                state: &state, trees: &trees, lowerBound: bound.value,
+                state: &state, trees: &trees, lowerBound: goal(state),
                 expired: { expired(firstDeadline) }, progress: { report("improvement", $0) })
             if var alt = altStart {
                 improvement.run(
-                    state: &alt.0, trees: &alt.1, lowerBound: bound.value,
+                    state: &alt.0, trees: &alt.1, lowerBound: goal(alt.0),
                     expired: { expired(moveAwareDeadline) }, progress: { report("improvement", $0) })
                 let sameHosts = !Self.better(state, than: alt.0) && !Self.better(alt.0, than: state)
                 if Self.better(alt.0, than: state)
@@ -473,7 +477,7 @@ public enum Planner {
             }
             // Also when the running fleet's plan leaves instances unplaced: a packing that does
             // not start from where they run may place more of them.
-            if scratchPlanned, state.hostsUsed > bound.value || Self.unplacedCount(state) > 0 {
+            if scratchPlanned, state.hostsUsed > goal(state) {
                 var scratch = Self.fromScratch(problem, construction: construction) { chargeConstruction(firstFit: $0, bestFitWork: $1) }
                 // Packed as if nothing ran yet: the descent then picks victims by load, not by
                 // how few instances they run now (which would trade hosts for moves here).
@@ -486,7 +490,7 @@ public enum Planner {
                 let descentEnd =
                     clock.now + max(0, deadline - clock.now) * Self.descentShare(instances: problem.instanceCount)
                 scratchImprovement.run(
-                    state: &scratch.0, trees: &scratch.1, lowerBound: bound.value,
+                    state: &scratch.0, trees: &scratch.1, lowerBound: goal(scratch.0),
                     expired: { expired(descentEnd) }, progress: { _ in })
                 // With a move budget, a from-scratch packing that moves more than it allows once
                 // renamed and sent home is dropped here: packing it further would only add moves,
@@ -494,7 +498,7 @@ public enum Planner {
                 let scratchFits =
                     options.maxMoves.map { problem.moves(to: Self.homed(problem, index: index, scratch.0.assignment).homed) <= $0 }
                     ?? true
-                if scratchFits, scratch.0.hostsUsed > bound.value {
+                if scratchFits, scratch.0.hostsUsed > goal(scratch.0) {
                     poolSearch(&scratch.0, &scratch.1, until: deadline) { _ in }
                 }
                 // When the running fleet's plan leaves instances unplaced, what the pool search
@@ -521,15 +525,15 @@ public enum Planner {
             // place everything on a fleet that is nearly full) goes to the running fleet's best
             // state: the descent, then the tabu pool search (with a move budget, checked on
             // every host it frees). With a budget, a third of it is kept for the rounds below.
-            if problem.current != nil, state.hostsUsed > bound.value, !expired(deadline) {
+            if problem.current != nil, state.hostsUsed > goal(state), !expired(deadline) {
                 let end = budgeted ? clock.now + (deadline - clock.now) * 2 / 3 : deadline
                 // The pool search leaves hosts of many instances to the descent.
                 let poolHelps = problem.instanceCount <= state.hostsUsed * PoolSearch.maxVictimInstances
                 let descentEnd = poolHelps ? clock.now + (end - clock.now) / 2 : end
                 improvement.run(
-                    state: &state, trees: &trees, lowerBound: bound.value,
+                    state: &state, trees: &trees, lowerBound: goal(state),
                     expired: { expired(descentEnd) }, progress: { report("improvement", $0) })
-                if poolHelps, state.hostsUsed > bound.value {
+                if poolHelps, state.hostsUsed > goal(state) {
                     let before = (state, trees)
                     poolSearch(&state, &trees, until: end, moveCap: options.maxMoves) { report("pool search", $0) }
                     if Self.better(before.0, than: state) { (state, trees) = before }
@@ -540,7 +544,7 @@ public enum Planner {
             // stay search would bring back. Rounds of both give moves back to the budget, and
             // the descent spends them on more hosts.
             var round = 0
-            while budgeted, state.hostsUsed > bound.value, !expired(deadline), round < 8 {
+            while budgeted, state.hostsUsed > goal(state), !expired(deadline), round < 8 {
                 round += 1
                 let moves = problem.moves(to: state.assignment)
                 let cut = cutMoves(
@@ -553,14 +557,14 @@ public enum Planner {
                 var next = construction.run(key: .dominantShare, start: rebuilt)
                 chargeConstruction(firstFit: 1)
                 improvement.run(
-                    state: &next.0, trees: &next.1, lowerBound: bound.value,
+                    state: &next.0, trees: &next.1, lowerBound: goal(next.0),
                     expired: { expired(deadline) }, progress: { report("improvement", $0) })
                 guard Self.better(next.0, than: state) else { break }
                 (state, trees) = next
             }
             // Tabu pool search on the best state so far (see PoolSearch): it walks out of the
             // local optima the descent stops in.
-            if problem.current == nil, state.hostsUsed > bound.value {
+            if problem.current == nil, state.hostsUsed > goal(state) {
                 let before = (state, trees)
                 let poolDeadline = min(deadline, clock.now + deadline * Self.poolShare)
                 poolSearch(&state, &trees, until: poolDeadline) { report("pool search", $0) }
@@ -571,7 +575,7 @@ public enum Planner {
             }
         }
 
-        if problem.current != nil, !options.constructionOnly { placeLeftovers(&state, &trees) }
+        if !options.constructionOnly { placeLeftovers(&state, &trees) }
         if let baseline, options.minHostsFreed > 0 {
             let freed = baseline.hostsUsed - state.hostsUsed
             if freed < options.minHostsFreed {
@@ -641,12 +645,12 @@ public enum Planner {
             // leave their instance where the last wave left it.
             var final = schedule.finalAssignment
             for i in schedule.kept { final[i] = aligned[i] }
-            // Running instances the plan cannot place (no host may take them) stop once the
-            // waves are done; their hosts hold them until then.
+            // Running instances the plan cannot place (no host may take them) stop before the
+            // first wave, which may then use their room.
             let stops = schedule.kept.filter { final[$0] < 0 }.count
             if stops > 0 {
                 plan.notes.append(
-                    "\(stops) running instance\(stops == 1 ? "" : "s") that no host may take stop\(stops == 1 ? "s" : "") after the last wave (listed as unplaced, with reasons)"
+                    "\(stops) running instance\(stops == 1 ? "" : "s") that no host may take stop\(stops == 1 ? "s" : "") before the first wave (listed as unplaced, with reasons)"
                 )
             }
             plan.assignment = final
@@ -741,7 +745,26 @@ public enum Planner {
                 index.pinnedHost[i] != ProblemIndex.excluded
             else { continue }
             let s = Int(index.serviceOfInstance[i])
-            if state.rejection(service: s, host: h) == nil { state.place(i, on: h) }
+            // Spread skew is checked on the whole service below: taken one instance at a time,
+            // a valid spread (two in zone a, one in b) would lose instances on the way.
+            if state.rejection(service: s, host: h, ignoreSkew: true) == nil { state.place(i, on: h) }
+        }
+        // A zone/label spread skewed by more than one loses instances from its fullest domains
+        // (the last in instance order first) until it is even again.
+        for s in problem.services.indices where index.domainKeyOfService[s] >= 0 {
+            let eligible = index.eligibleDomains[s]
+            guard !eligible.isEmpty else { continue }
+            var placed = (problem.instanceOffset[s]..<problem.instanceOffset[s + 1]).filter {
+                state.assignment[$0] >= 0 && index.pinnedHost[$0] < 0
+            }
+            while true {
+                let load = state.domainLoad(ofService: s)
+                let counts = eligible.map { load[Int($0)] }
+                guard let hi = counts.max(), let lo = counts.min(), hi - lo > 1,
+                    let k = placed.lastIndex(where: { load[Int(state.domain(ofService: s, host: state.assignment[$0]))] == hi })
+                else { break }
+                state.remove(placed.remove(at: k))
+            }
         }
         return state
     }

@@ -129,6 +129,7 @@ public struct Verifier: Sendable {
         }
         // Host states.
         let current = problem.current
+        var stayDomains = EligibleDomains(problem: problem)
         for (s, svc) in problem.services.enumerated() {
             for k in 0..<svc.count {
                 let id = offset[s] + k
@@ -136,6 +137,7 @@ public struct Verifier: Sendable {
                 let now = current?[id] ?? nil
                 if let now, problem.hosts[now].state == .cordoned, h != now,
                     mayStay(service: s, on: now, load: load[now], servicesOn: servicesOn[now])
+                        && keepsSpread(service: s, on: now, assignment: assignment, offset: offset, domains: &stayDomains)
                 {
                     out.append(
                         .init(
@@ -225,11 +227,12 @@ public struct Verifier: Sendable {
         }
         // Move budget: moves the current placement forces do not count against it.
         if let current, let cap = problem.policy.maxMoves {
-            let moves = zip(current, assignment).filter { now, next in now != nil && next >= 0 && now! != next }.count
             let forced = forcedMoves(current: current, offset: offset)
-            if moves > cap + forced {
-                let excuse = forced > 0 ? " (plus \(forced) running instances the current placement forces to move)" : ""
-                out.append(.init(.moveBudget, "\(moves) moves exceed max_moves = \(cap)\(excuse)"))
+            let moved = current.indices.filter { i in current[i].map { $0 != assignment[i] && assignment[i] >= 0 } ?? false }
+            let chosen = moved.filter { !forced.contains($0) }.count
+            if chosen > cap {
+                let excuse = chosen < moved.count ? " (besides \(moved.count - chosen) the current placement forces)" : ""
+                out.append(.init(.moveBudget, "\(chosen) moves exceed max_moves = \(cap)\(excuse)"))
             }
         }
         return out
@@ -263,13 +266,40 @@ public struct Verifier: Sendable {
         return true
     }
 
+    /// Whether one more instance of a zone/label-spread service `s` on cordoned host `h` keeps
+    /// its spread within max skew 1 in the plan (always true for other spreads): a replica
+    /// that could not stay without skewing its spread may leave.
+    private func keepsSpread(
+        service s: Int, on h: Int, assignment: [Int], offset: [Int], domains: inout EligibleDomains
+    ) -> Bool {
+        let svc = problem.services[s]
+        switch svc.spread {
+        case .zone, .label: break
+        default: return true
+        }
+        guard let here = svc.spread.domain(of: problem.hosts[h]) else { return false }
+        var eligible = domains.active(for: svc)
+        eligible.insert(here)
+        var counts = [String: Int]()
+        for k in 0..<svc.count {
+            let id = offset[s] + k
+            let at = assignment[id]
+            guard at >= 0, let dom = svc.spread.domain(of: problem.hosts[at]) else { continue }
+            counts[dom, default: 0] += 1
+            if problem.hosts[at].state == .cordoned, problem.current?[id] == at { eligible.insert(dom) }
+        }
+        counts[here, default: 0] += 1
+        let values = eligible.map { counts[$0] ?? 0 }
+        return (values.max() ?? 0) - (values.min() ?? 0) <= 1
+    }
+
     /// Running instances whose moves the current placement may force, so `max_moves` does not
-    /// count them: every instance on a draining host or on a host whose current content breaks
+    /// count their moves: every instance on a draining host or on a host whose current content breaks
     /// a rule (capacity, selector, spread domain, exclusivity, spread = host, the Habitat
     /// rule), and every running instance of a service whose current zone/label spread is
     /// skewed by more than one. Generous on purpose: which of a host's instances must go is
     /// the planner's choice.
-    func forcedMoves(current: [Int?], offset: [Int]) -> Int {
+    func forcedMoves(current: [Int?], offset: [Int]) -> Set<Int> {
         let dims = problem.dimensions.count
         var running = [[Int]](repeating: [], count: problem.hosts.count)
         var serviceOf = [Int]()
@@ -327,7 +357,7 @@ public struct Verifier: Sendable {
                 forced.formUnion(ids.filter { current[$0] != nil })
             }
         }
-        return forced.count
+        return forced
     }
 
     private func verifySummary(_ doc: PlanDocument, assignment: [Int]) -> [Violation] {

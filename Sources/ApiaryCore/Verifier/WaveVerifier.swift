@@ -62,7 +62,7 @@ public struct WaveViolation: Sendable, Hashable, CustomStringConvertible {
 ///   (Habitat), and no exclusive service next to another service;
 /// - after each wave a zone/label-spread service that moved has skew ≤ max(1, skew before);
 /// - after the last wave every instance is on its target host (a running instance with no
-///   target host may stay where it runs), and spare hosts are empty.
+///   target host stops before the first wave), and spare hosts are empty.
 public enum WaveVerifier {
     /// - Complexity: O(W · (I + M · D)) for W waves over I instances with M moves, D dimensions.
     public static func verify(
@@ -99,9 +99,10 @@ public enum WaveVerifier {
             }
         }
 
-        var at: [Int?] = current
+        // Running instances the plan leaves unplaced stop before the first wave.
+        var at: [Int?] = current.indices.map { target[$0] < 0 ? nil : current[$0] }
         var byHost = [[Int]](repeating: [], count: hosts.count)
-        for i in 0..<n { if let h = current[i] { byHost[h].append(i) } }
+        for i in 0..<n { if let h = at[i] { byHost[h].append(i) } }
         var movesOf = [Int](repeating: 0, count: n)
         var lastTo = [Int?](repeating: nil, count: n)
 
