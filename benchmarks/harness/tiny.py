@@ -18,10 +18,12 @@ leaves room:
 - draining hosts take nothing; a cordoned host takes no instance that does not run there now,
   and keeps what it runs as far as it may run there together: an instance running there that
   the plan moves away (or leaves unplaced) must not fit beside what the plan keeps there
-  (selector, spread key present, capacity, exclusivity, spread = host, Habitat rule);
+  (selector, spread key present, capacity, exclusivity, spread = host, Habitat rule, max skew 1
+  of its zone/label spread);
 - zone/label spread: max skew 1 over the domains with an eligible host (active and matching the
   selector, or cordoned where an instance of the service runs now and stays);
-- `max_moves`: moves <= max_moves + the moves the current placement forces (`forcedMoves`);
+- `max_moves`: the moves of instances the current placement does not force (`forcedMoves`) are
+  at most max_moves (the optimum's search prunes on moves <= max_moves + forced, a relaxation);
 - moves count running instances placed on another host (a stop is not a move); instance
   numbers within a service are free, so the optimum renumbers (as the planner may).
 
@@ -212,15 +214,42 @@ class Case:
             for i, h in enumerate(self.cur):
                 if h is not None:
                     self.cur_count[self.svc_of[i]][h] += 1
-        self.forced = self.forced_moves() if self.cur is not None else 0
+        self.forced_set = self.forced_moves() if self.cur is not None else set()
+        self.forced = len(self.forced_set)
 
     # -- the verifier's helpers ------------------------------------------------------------
 
     def fits_alone(self, s: int, h: int, load) -> bool:
         return all(load[d] + self.req[s][d] <= self.usable[h][d] for d in range(self.D))
 
-    def may_stay(self, s: int, h: int, load, on: dict) -> bool:
-        """Verifier.mayStay: one more instance of s beside the plan's content of cordoned h."""
+    def keeps_spread(self, s: int, h: int, on_all, leaving=None) -> bool:
+        """Verifier.keepsSpread: a replica of s back on cordoned h, from host `leaving` where the
+        plan puts it (None: unplaced), keeps its zone/label spread within max skew 1
+        (on_all[x][s]: the plan's instances of s on each host)."""
+        dom = self.dom[s]
+        if dom is None:
+            return True
+        if dom[h] is None:
+            return False
+        elig = {dom[x] for x in range(self.H) if dom[x] is not None and self.state[x] == "active" and self.sel[s][x]}
+        elig.add(dom[h])
+        counts = Counter()
+        for x in range(self.H):
+            if on_all[x][s] and dom[x] is not None:
+                counts[dom[x]] += on_all[x][s]
+                if self.state[x] == "cordoned" and self.cur_count[s][x] > 0:
+                    elig.add(dom[x])
+        counts[dom[h]] += 1
+        if leaving is not None and dom[leaving] is not None:
+            counts[dom[leaving]] -= 1
+        vals = [counts[d] for d in elig]
+        return max(vals) - min(vals) <= 1
+
+    def may_stay(self, s: int, h: int, load, on: dict, on_all=None, leaving=None) -> bool:
+        """Verifier.mayStay (and keepsSpread when on_all is given): one more instance of s beside
+        the plan's content of cordoned h."""
+        if on_all is not None and not self.keeps_spread(s, h, on_all, leaving):
+            return False
         if not self.sel[s][h]:
             return False
         if self.dom[s] is not None and self.dom[s][h] is None:
@@ -236,8 +265,8 @@ class Case:
             return False
         return True
 
-    def forced_moves(self) -> int:
-        """Verifier.forcedMoves, ported."""
+    def forced_moves(self) -> set:
+        """Verifier.forcedMoves, ported: the running instances whose moves max_moves ignores."""
         running = [[] for _ in range(self.H)]
         for i, h in enumerate(self.cur):
             if h is not None:
@@ -291,7 +320,7 @@ class Case:
             vals = [counts[d] for d in elig]
             if vals and max(vals) - min(vals) > 1:
                 forced.update(i for i in ids if self.cur[i] is not None)
-        return len(forced)
+        return forced
 
     def eligible_domains(self, s: int, on_count) -> set:
         """Domains of s with an eligible host; on_count[h] = plan instances of s on h that run
@@ -325,7 +354,7 @@ class Case:
         for i, h in enumerate(asg):
             s = self.svc_of[i]
             now = self.cur[i] if self.cur is not None else None
-            if now is not None and self.state[now] == "cordoned" and h != now and self.may_stay(s, now, load[now], on[now]):
+            if now is not None and self.state[now] == "cordoned" and h != now and self.may_stay(s, now, load[now], on[now], on, h if h >= 0 else None):
                 out.append(f"cordonedEvicted: instance {i}")
             if h < 0:
                 continue
@@ -371,7 +400,9 @@ class Case:
             if vals and max(vals) - min(vals) > 1:
                 out.append(f"spreadSkew: service {s}")
         if self.cur is not None and self.max_moves is not None:
-            if self.moves_of(asg) > self.max_moves + self.forced:
+            chosen = sum(1 for i, (now, nxt) in enumerate(zip(self.cur, asg))
+                         if now is not None and nxt >= 0 and now != nxt and i not in self.forced_set)
+            if chosen > self.max_moves:
                 out.append("moveBudget")
         return out
 
@@ -473,8 +504,12 @@ class Case:
                     continue
                 content = {t: on[h][t] for t in range(S) if on[h][t]}
                 for s in range(S):
-                    if self.cur_count[s][h] > on[h][s] and self.may_stay(s, h, load[h], content):
-                        return False
+                    if self.cur_count[s][h] > on[h][s]:
+                        # The one that left may be any instance of s placed away from home, or
+                        # an unplaced one: it must leave whichever it is (instance numbers are free).
+                        froms = [None] + [x for x in range(H) if on[x][s] > self.cur_count[s][x]]
+                        if all(self.may_stay(s, h, load[h], content, on, x) for x in froms):
+                            return False
             return True
 
         def dfs(k, placed, hosts, moves):

@@ -285,8 +285,10 @@ public enum Planner {
         let clock = WorkClock(
             hardStop: options.timeLimit * 2 + 0.5, hosts: problem.hosts.count, dimensions: problem.dimensions.count)
         func expired(_ deadline: Double) -> Bool { clock.expired(deadline, wall: elapsed()) }
-        /// Hosts the search stops at: the lower bound, which is for placing every instance; with
-        /// instances unplaced, reaching it proves nothing, so the search goes on.
+        /// Hosts the first descent stops at: the lower bound, which is for placing every
+        /// instance; with instances unplaced, reaching it proves nothing, so that descent goes on
+        /// (it stops by itself when a pass frees no host). The later phases, which would take the
+        /// whole time limit on such inputs, still stop at the bound.
         func goal(_ state: PlacementState) -> Int { Self.unplacedCount(state) > 0 ? 0 : bound.value }
         /// Construction passes are charged by size (they run to the end either way): first fit
         /// searches host trees, best fit scans the hosts.
@@ -330,7 +332,18 @@ public enum Planner {
                         let d = state.domain(ofService: s, host: h)
                         return d >= 0 && (load.isEmpty || state.domainAccepts(service: s, domain: d))
                     }
-                    guard let h = candidates.min(by: { (state.hostCount[$0], $0) < (state.hostCount[$1], $1) }) else { break }
+                    // A host in use with room first (a tenant moved away may have left one).
+                    if let h = candidates.first(where: { state.rejection(service: s, host: $0) == nil }) {
+                        state.place(i, on: h)
+                        trees.refresh(host: h, state: state)
+                        emptying.placed(i, on: h)
+                        break
+                    }
+                    guard let h = candidates.min(by: { (state.hostCount[$0], $0) < (state.hostCount[$1], $1) }) else {
+                        // Only tenants' hosts could take it: move a tenant to a free host.
+                        if tried.isEmpty, relocateTenant(for: i, service: s, &state, &trees) { emptying = improvement.emptying(state) }
+                        break
+                    }
                     tried.insert(h)
                     attempts += 1
                     // A host emptied and then not taken is still a host freed.
@@ -343,6 +356,44 @@ public enum Planner {
                 }
                 if state.assignment[i] < 0 { failedServices.insert(s) }
             }
+        }
+
+        /// Places unplaced instance `i` of service `s` on a host an exclusive tenant holds alone
+        /// (its whole content fitting on one free host, where it goes), when a selector leaves
+        /// `i` nothing else: a tenant placed first may have taken the one host others need. Only
+        /// without a move budget (the tenant's moves would count). False leaves the state as is.
+        func relocateTenant(for i: Int, service s: Int, _ state: inout PlacementState, _ trees: inout TreeSet) -> Bool {
+            guard options.maxMoves == nil else { return false }
+            clock.charge(16 * problem.hosts.count)
+            var onHost = [Int: [Int]]()
+            for (x, h) in state.assignment.enumerated() where h >= 0 && state.exclusiveOwner[h] >= 0 && index.pinnedHost[x] < 0 {
+                onHost[h, default: []].append(x)
+            }
+            let free = order.filter { state.hostCount[$0] == 0 }
+            for (h, tenants) in onHost.sorted(by: { $0.key < $1.key }) {
+                guard index.hostState[h] == .active,
+                    !index.hasSelector[s]
+                        || ProblemIndex.matches(selector: problem.services[s].selector, labels: problem.hosts[h].labels)
+                else { continue }
+                let t = Int(index.serviceOfInstance[tenants[0]])
+                for x in free {
+                    for y in tenants { state.remove(y) }
+                    var moved = [Int]()
+                    for y in tenants where state.rejection(service: t, host: x) == nil {
+                        state.place(y, on: x)
+                        moved.append(y)
+                    }
+                    if moved.count == tenants.count, state.rejection(service: s, host: h) == nil {
+                        state.place(i, on: h)
+                        trees.refresh(host: x, state: state)
+                        trees.refresh(host: h, state: state)
+                        return true
+                    }
+                    for y in moved { state.remove(y) }
+                    for y in tenants { state.place(y, on: h) }
+                }
+            }
+            return false
         }
 
         /// `assignment` with its hosts renamed and instances sent home (`homed`), then moves cut
@@ -401,7 +452,7 @@ public enum Planner {
                 var search = PoolSearch(problem: problem, scales: scales, idleWatts: power.idleWatts, seed: options.seed)
                 search.clock = clock
                 search.run(
-                    state: &state, trees: &trees, lowerBound: goal(state),
+                    state: &state, trees: &trees, lowerBound: bound.value,
                     iterationCap: Self.poolIterations(timeLimit: deadline, instances: problem.instanceCount),
                     moveCap: moveCap, expired: { expired(end) }, progress: progress)
             }
@@ -415,7 +466,7 @@ public enum Planner {
                 var rng = SplitMix64(seed: options.seed ^ 0x5DEE_CE66_D1CE_4E5B)
                 var round = 0
                 while round < 64, !expired(deadline),
-                    state.hostsUsed > goal(state) || (alsoWhileUnplaced && Self.unplacedCount(state) > 0)
+                    state.hostsUsed > bound.value || (alsoWhileUnplaced && Self.unplacedCount(state) > 0)
                 {
                     round += 1
                     let jitter = problem.services.indices.map { _ in
@@ -430,7 +481,7 @@ public enum Planner {
                     chargeConstruction(firstFit: round % 2 == 0 ? 1 : 0, bestFitWork: bestFitWork)
                     let slice = min(deadline, clock.now + max(0.05, deadline / 20))
                     improver.run(
-                        state: &candidate.0, trees: &candidate.1, lowerBound: goal(candidate.0),
+                        state: &candidate.0, trees: &candidate.1, lowerBound: bound.value,
                         expired: { expired(slice) }, progress: { _ in })
                     if Self.better(candidate.0, than: state) {
                         (state, trees) = candidate
@@ -466,7 +517,7 @@ public enum Planner {
                 expired: { expired(firstDeadline) }, progress: { report("improvement", $0) })
             if var alt = altStart {
                 improvement.run(
-                    state: &alt.0, trees: &alt.1, lowerBound: goal(alt.0),
+                    state: &alt.0, trees: &alt.1, lowerBound: bound.value,
                     expired: { expired(moveAwareDeadline) }, progress: { report("improvement", $0) })
                 let sameHosts = !Self.better(state, than: alt.0) && !Self.better(alt.0, than: state)
                 if Self.better(alt.0, than: state)
@@ -477,7 +528,7 @@ public enum Planner {
             }
             // Also when the running fleet's plan leaves instances unplaced: a packing that does
             // not start from where they run may place more of them.
-            if scratchPlanned, state.hostsUsed > goal(state) {
+            if scratchPlanned, state.hostsUsed > bound.value || Self.unplacedCount(state) > 0 {
                 var scratch = Self.fromScratch(problem, construction: construction) { chargeConstruction(firstFit: $0, bestFitWork: $1) }
                 // Packed as if nothing ran yet: the descent then picks victims by load, not by
                 // how few instances they run now (which would trade hosts for moves here).
@@ -490,7 +541,7 @@ public enum Planner {
                 let descentEnd =
                     clock.now + max(0, deadline - clock.now) * Self.descentShare(instances: problem.instanceCount)
                 scratchImprovement.run(
-                    state: &scratch.0, trees: &scratch.1, lowerBound: goal(scratch.0),
+                    state: &scratch.0, trees: &scratch.1, lowerBound: bound.value,
                     expired: { expired(descentEnd) }, progress: { _ in })
                 // With a move budget, a from-scratch packing that moves more than it allows once
                 // renamed and sent home is dropped here: packing it further would only add moves,
@@ -498,7 +549,7 @@ public enum Planner {
                 let scratchFits =
                     options.maxMoves.map { problem.moves(to: Self.homed(problem, index: index, scratch.0.assignment).homed) <= $0 }
                     ?? true
-                if scratchFits, scratch.0.hostsUsed > goal(scratch.0) {
+                if scratchFits, scratch.0.hostsUsed > bound.value {
                     poolSearch(&scratch.0, &scratch.1, until: deadline) { _ in }
                 }
                 // When the running fleet's plan leaves instances unplaced, what the pool search
@@ -525,15 +576,15 @@ public enum Planner {
             // place everything on a fleet that is nearly full) goes to the running fleet's best
             // state: the descent, then the tabu pool search (with a move budget, checked on
             // every host it frees). With a budget, a third of it is kept for the rounds below.
-            if problem.current != nil, state.hostsUsed > goal(state), !expired(deadline) {
+            if problem.current != nil, state.hostsUsed > bound.value, !expired(deadline) {
                 let end = budgeted ? clock.now + (deadline - clock.now) * 2 / 3 : deadline
                 // The pool search leaves hosts of many instances to the descent.
                 let poolHelps = problem.instanceCount <= state.hostsUsed * PoolSearch.maxVictimInstances
                 let descentEnd = poolHelps ? clock.now + (end - clock.now) / 2 : end
                 improvement.run(
-                    state: &state, trees: &trees, lowerBound: goal(state),
+                    state: &state, trees: &trees, lowerBound: bound.value,
                     expired: { expired(descentEnd) }, progress: { report("improvement", $0) })
-                if poolHelps, state.hostsUsed > goal(state) {
+                if poolHelps, state.hostsUsed > bound.value {
                     let before = (state, trees)
                     poolSearch(&state, &trees, until: end, moveCap: options.maxMoves) { report("pool search", $0) }
                     if Self.better(before.0, than: state) { (state, trees) = before }
@@ -544,7 +595,7 @@ public enum Planner {
             // stay search would bring back. Rounds of both give moves back to the budget, and
             // the descent spends them on more hosts.
             var round = 0
-            while budgeted, state.hostsUsed > goal(state), !expired(deadline), round < 8 {
+            while budgeted, state.hostsUsed > bound.value, !expired(deadline), round < 8 {
                 round += 1
                 let moves = problem.moves(to: state.assignment)
                 let cut = cutMoves(
@@ -557,14 +608,14 @@ public enum Planner {
                 var next = construction.run(key: .dominantShare, start: rebuilt)
                 chargeConstruction(firstFit: 1)
                 improvement.run(
-                    state: &next.0, trees: &next.1, lowerBound: goal(next.0),
+                    state: &next.0, trees: &next.1, lowerBound: bound.value,
                     expired: { expired(deadline) }, progress: { report("improvement", $0) })
                 guard Self.better(next.0, than: state) else { break }
                 (state, trees) = next
             }
             // Tabu pool search on the best state so far (see PoolSearch): it walks out of the
             // local optima the descent stops in.
-            if problem.current == nil, state.hostsUsed > goal(state) {
+            if problem.current == nil, state.hostsUsed > bound.value {
                 let before = (state, trees)
                 let poolDeadline = min(deadline, clock.now + deadline * Self.poolShare)
                 poolSearch(&state, &trees, until: poolDeadline) { report("pool search", $0) }

@@ -137,7 +137,8 @@ public struct Verifier: Sendable {
                 let now = current?[id] ?? nil
                 if let now, problem.hosts[now].state == .cordoned, h != now,
                     mayStay(service: s, on: now, load: load[now], servicesOn: servicesOn[now])
-                        && keepsSpread(service: s, on: now, assignment: assignment, offset: offset, domains: &stayDomains)
+                        && keepsSpread(
+                            service: s, on: now, leaving: h, assignment: assignment, offset: offset, domains: &stayDomains)
                 {
                     out.append(
                         .init(
@@ -266,11 +267,12 @@ public struct Verifier: Sendable {
         return true
     }
 
-    /// Whether one more instance of a zone/label-spread service `s` on cordoned host `h` keeps
-    /// its spread within max skew 1 in the plan (always true for other spreads): a replica
-    /// that could not stay without skewing its spread may leave.
+    /// Whether an instance of a zone/label-spread service `s` back on cordoned host `h`, from
+    /// `leaving` where the plan puts it (-1: unplaced), keeps its spread within max skew 1
+    /// (always true for other spreads): a replica that could not stay without skewing its
+    /// spread may leave.
     private func keepsSpread(
-        service s: Int, on h: Int, assignment: [Int], offset: [Int], domains: inout EligibleDomains
+        service s: Int, on h: Int, leaving: Int, assignment: [Int], offset: [Int], domains: inout EligibleDomains
     ) -> Bool {
         let svc = problem.services[s]
         switch svc.spread {
@@ -289,6 +291,7 @@ public struct Verifier: Sendable {
             if problem.hosts[at].state == .cordoned, problem.current?[id] == at { eligible.insert(dom) }
         }
         counts[here, default: 0] += 1
+        if leaving >= 0, let away = svc.spread.domain(of: problem.hosts[leaving]) { counts[away, default: 0] -= 1 }
         let values = eligible.map { counts[$0] ?? 0 }
         return (values.max() ?? 0) - (values.min() ?? 0) <= 1
     }
