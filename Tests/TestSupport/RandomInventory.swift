@@ -51,8 +51,13 @@ public enum Fleet {
 /// headroom, cordoned and draining hosts, and (half the time) a current placement, which may
 /// break rules (also on cordoned hosts) and comes with a move budget a quarter of the time.
 public enum RandomInventory {
-    public static func make(seed: UInt64, maxHosts: Int = 24, maxServices: Int = 18) -> Problem {
+    /// - Parameter rulesBroken: let a current placement put any instance on a cordoned host (half
+    ///   the time) and set `max_moves` (a quarter of the time). These draws come from a second
+    ///   generator, so with `false` every inventory is the one earlier sessions drew (the
+    ///   `random-fleets` benchmark compares across sessions that way).
+    public static func make(seed: UInt64, maxHosts: Int = 24, maxServices: Int = 18, rulesBroken: Bool = true) -> Problem {
         var rng = TestRNG(seed: seed)
+        var extra = TestRNG(seed: seed ^ 0x5EED_CAFE_F00D_0001)
         func pick<T>(_ xs: [T]) -> T { xs[Int(rng.next() % UInt64(xs.count))] }
         func int(_ r: ClosedRange<Int>) -> Int { r.lowerBound + Int(rng.next() % UInt64(r.count)) }
         let zones = ["a", "b", "c"].prefix(int(1...3))
@@ -97,7 +102,7 @@ public enum RandomInventory {
             // A current placement: each instance on a random host (or not running). It need not
             // be valid: the planner must repair what breaks the rules. A cordoned host keeps what
             // may run there together; half the time only such instances go there, else anything.
-            let strictCordons = rng.next() % 2 == 0
+            let strictCordons = !rulesBroken || extra.next() % 2 == 0
             var current = [Int?]()
             var load = [[Int64]](repeating: [0, 0], count: hosts.count)
             var pkgOn = [Set<String>](repeating: [], count: hosts.count)
@@ -126,7 +131,7 @@ public enum RandomInventory {
             }
             // A move budget a quarter of the time, often below the moves the placement forces.
             var policy = problem.policy
-            if rng.next() % 4 == 0 { policy.maxMoves = int(0...6) }
+            if rulesBroken, extra.next() % 4 == 0 { policy.maxMoves = Int(extra.next() % 7) }
             problem = Problem(dimensions: problem.dimensions, hosts: hosts, services: services, policy: policy, current: current)
         }
         return problem

@@ -44,7 +44,7 @@ func run(_ problem: Problem, seed: UInt64) -> Outcome {
 var fleets = 0, invalid = 0, worse = 0, better = 0
 var hostsWith = 0, hostsScratch = 0, unplacedWith = 0, unplacedScratch = 0
 for seed in first...last {
-    let drawn = RandomInventory.make(seed: seed, maxHosts: maxHosts, maxServices: maxServices)
+    let drawn = RandomInventory.make(seed: seed, maxHosts: maxHosts, maxServices: maxServices, rulesBroken: false)
     guard let current = drawn.current else { continue }
     fleets += 1
     var hosts = drawn.hosts
