@@ -713,8 +713,15 @@ public enum Planner {
             let placedNow = Set(plan.assignment.indices.filter { plan.assignment[$0] >= 0 })
             plan.unplaced.removeAll { placedNow.contains($0.instance) }
             let listed = Set(plan.unplaced.map(\.instance))
-            for (i, h) in plan.assignment.enumerated() where h < 0 && !listed.contains(i) {
-                plan.unplaced.append(UnplacedInstance(instance: i, reasons: [:]))
+            // Instances left out after the waves get their reasons from the final placement.
+            let missing = plan.assignment.indices.filter { plan.assignment[$0] < 0 && !listed.contains($0) }
+            if !missing.isEmpty {
+                var placed = PlacementState(problem: problem, index: index)
+                for (i, h) in plan.assignment.enumerated() where h >= 0 { placed.place(i, on: h) }
+                for i in missing {
+                    let s = Int(index.serviceOfInstance[i])
+                    plan.unplaced.append(UnplacedInstance(instance: i, reasons: placed.rejections(forService: s)))
+                }
             }
             plan.unplaced.sort { $0.instance < $1.instance }
         }
