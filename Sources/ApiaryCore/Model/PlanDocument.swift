@@ -183,10 +183,11 @@ public struct PlanDocument: Codable, Sendable, Equatable {
     public struct Migration: Codable, Sendable, Equatable {
         public var waves: [[Move]]
         public var spareHosts: [String]?
-        /// Running instances the plan leaves unplaced: no host may take them (they are in
-        /// `unplaced`, with reasons). They stop before the first wave.
-        public var stops: [Stop]?
-        public init(waves: [[Move]], spareHosts: [String]? = nil, stops: [Stop]? = nil) {
+        /// Running instances the plan leaves unplaced, each with the host it runs on now: no
+        /// host may take them (they are in `unplaced`, with reasons). They stop before the
+        /// first wave.
+        public var stops: [Assignment]?
+        public init(waves: [[Move]], spareHosts: [String]? = nil, stops: [Assignment]? = nil) {
             self.waves = waves
             self.spareHosts = spareHosts
             self.stops = stops
@@ -198,17 +199,6 @@ public struct PlanDocument: Codable, Sendable, Equatable {
         }
     }
 
-    /// A running instance that stops: it runs on `host` now and nowhere after the plan.
-    public struct Stop: Codable, Sendable, Equatable {
-        public var service: String
-        public var instance: Int
-        public var host: String
-        public init(service: String, instance: Int, host: String) {
-            self.service = service
-            self.instance = instance
-            self.host = host
-        }
-    }
 
     public struct LowerBoundEntry: Codable, Sendable, Equatable {
         public var value: Int

@@ -73,7 +73,7 @@ public enum PlanDocumentBuilder {
                 }
             }
             let spares = plan.spareHosts.map { problem.hosts[$0].name }
-            var stops = [PlanDocument.Stop]()
+            var stops = [PlanDocument.Assignment]()
             if let current = problem.current {
                 for (i, h) in current.enumerated() where plan.assignment[i] < 0 {
                     guard let h else { continue }

@@ -285,11 +285,6 @@ public enum Planner {
         let clock = WorkClock(
             hardStop: options.timeLimit * 2 + 0.5, hosts: problem.hosts.count, dimensions: problem.dimensions.count)
         func expired(_ deadline: Double) -> Bool { clock.expired(deadline, wall: elapsed()) }
-        /// Hosts the first descent stops at: the lower bound, which is for placing every
-        /// instance; with instances unplaced, reaching it proves nothing, so that descent goes on
-        /// (it stops by itself when a pass frees no host). The later phases, which would take the
-        /// whole time limit on such inputs, still stop at the bound.
-        func goal(_ state: PlacementState) -> Int { Self.unplacedCount(state) > 0 ? 0 : bound.value }
         /// Construction passes are charged by size (they run to the end either way): first fit
         /// searches host trees, best fit scans the hosts.
         let dims = problem.dimensions.count
@@ -512,8 +507,12 @@ public enum Planner {
             if problem.current == nil {
                 firstDeadline = deadline * Self.descentShare(instances: problem.instanceCount)
             }
+            // The lower bound is for placing every instance: with instances unplaced, reaching it
+            // proves nothing, so this first descent goes on (it stops by itself when a pass frees
+            // no host). The later phases, which would take the whole time limit on such inputs,
+            // still stop at the bound.
             improvement.run(
-                state: &state, trees: &trees, lowerBound: goal(state),
+                state: &state, trees: &trees, lowerBound: Self.unplacedCount(state) > 0 ? 0 : bound.value,
                 expired: { expired(firstDeadline) }, progress: { report("improvement", $0) })
             if var alt = altStart {
                 improvement.run(

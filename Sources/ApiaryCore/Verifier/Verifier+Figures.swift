@@ -38,7 +38,7 @@ extension Verifier {
             }
             let actual = ratio(used, capacity)
             if let claimed = s.utilization[dim.name], differs(claimed, actual) {
-                flag("summary.utilization.\(dim.name) is \(claimed), the plan gives \(round4(actual))")
+                flag("summary.utilization.\(dim.name) is \(claimed), the plan gives \(PlanDocumentBuilder.round4(actual))")
             }
         }
         for key in s.utilization.keys where !dims.contains(where: { $0.name == key }) {
@@ -63,7 +63,7 @@ extension Verifier {
             for (d, dim) in dims.enumerated() where problem.hosts[h].capacity[d] > 0 {
                 let actual = ratio(load[h][d], problem.hosts[h].capacity[d])
                 if let claimed = entry.utilization[dim.name], differs(claimed, actual) {
-                    flag("hosts: \(entry.name) utilization.\(dim.name) is \(claimed), the plan gives \(round4(actual))")
+                    flag("hosts: \(entry.name) utilization.\(dim.name) is \(claimed), the plan gives \(PlanDocumentBuilder.round4(actual))")
                 }
             }
             if let claimed = entry.instancesBefore, problem.current != nil, claimed != before[h] {
@@ -148,5 +148,4 @@ extension Verifier {
         return out
     }
 
-    private func round4(_ x: Double) -> Double { (x * 10_000).rounded() / 10_000 }
 }

@@ -310,35 +310,17 @@ public struct Verifier: Sendable {
         for (i, h) in current.enumerated() { if let h { running[h].append(i) } }
         var forced = Set<Int>()
         var domains = EligibleDomains(problem: problem)
+        // A host's content breaks a rule when some instance may not stay beside those before it
+        // (the rules of `mayStay` only grow stricter as content is added).
         for (h, host) in problem.hosts.enumerated() where !running[h].isEmpty {
             var broken = host.state == .draining
             var load = [Int64](repeating: 0, count: dims)
             var servicesOn = [Int: Int]()
             for i in running[h] where !broken {
                 let s = serviceOf[i]
-                let svc = problem.services[s]
-                if svc.selector.contains(where: { host.labels[$0.key] != $0.value }) { broken = true }
-                switch svc.spread {
-                case .zone, .label: if svc.spread.domain(of: host) == nil { broken = true }
-                default: break
-                }
-                for d in 0..<dims { load[d] += svc.requests[d] }
+                if !mayStay(service: s, on: h, load: load, servicesOn: servicesOn) { broken = true }
+                for d in 0..<dims { load[d] += problem.services[s].requests[d] }
                 servicesOn[s, default: 0] += 1
-            }
-            if !broken {
-                for d in 0..<dims {
-                    let usable = Int64((Double(host.capacity[d]) * problem.policy.headroom[d]).rounded(.down))
-                    if load[d] > usable { broken = true }
-                }
-                if servicesOn.count > 1, servicesOn.keys.contains(where: { problem.services[$0].exclusive }) { broken = true }
-                for (s, n) in servicesOn where n > 1 {
-                    if case .host = problem.services[s].spread { broken = true }
-                }
-                if problem.policy.supervisor == .habitat {
-                    var byName = [String: Int]()
-                    for (s, n) in servicesOn { byName[problem.services[s].package.name, default: 0] += n }
-                    if byName.values.contains(where: { $0 > 1 }) { broken = true }
-                }
             }
             if broken { forced.formUnion(running[h]) }
         }
